@@ -1,0 +1,339 @@
+//! The engine: a compiled rule set, and evaluation of events against it.
+//!
+//! Rules are compiled once, when the engine is built. Evaluating an event
+//! indexes it once ([`View`]), then checks each rule's log-source gate and
+//! condition. Only a rule that matches costs more: its [`Match`] records the
+//! event's identity, the fields the rule tested and why it matched.
+
+use std::collections::BTreeMap;
+
+use crate::error::RuleError;
+use crate::event::Event;
+use crate::logsource::{EventKey, Gate};
+use crate::sigma::detection::{FieldTable, SearchBody, ValueTest};
+use crate::sigma::view::View;
+use crate::sigma::{self, Rule};
+
+/// The bundled EDR-Freeze rule family: `(file name, YAML)`.
+pub const DEFAULT_RULES: &[(&str, &str)] = &[
+    (
+        "proc_access_win_werfaultsecure_msmpeng_access.yml",
+        include_str!("rules/proc_access_win_werfaultsecure_msmpeng_access.yml"),
+    ),
+    (
+        "proc_access_win_susp_dbgcore_dbghelp_load.yml",
+        include_str!("rules/proc_access_win_susp_dbgcore_dbghelp_load.yml"),
+    ),
+    (
+        "image_load_win_werfaultsecure_dbgcore_dbghelp_load.yml",
+        include_str!("rules/image_load_win_werfaultsecure_dbgcore_dbghelp_load.yml"),
+    ),
+    (
+        "image_load_win_susp_dbgcore_dbghelp_load.yml",
+        include_str!("rules/image_load_win_susp_dbgcore_dbghelp_load.yml"),
+    ),
+    ("proc_creation_win_hktl_edr_freeze.yml", include_str!("rules/proc_creation_win_hktl_edr_freeze.yml")),
+    ("proc_creation_win_werfaultsecure_abuse.yml", include_str!("rules/proc_creation_win_werfaultsecure_abuse.yml")),
+];
+
+/// A set of compiled rules.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    rules: Vec<Rule>,
+    fields: FieldTable,
+    errors: Vec<RuleError>,
+    notes: Vec<String>,
+}
+
+/// Builds an [`Engine`] from rule texts.
+#[derive(Debug, Clone, Default)]
+pub struct EngineBuilder {
+    default_rules: bool,
+    sources: Vec<(String, String)>,
+}
+
+impl EngineBuilder {
+    /// Includes (or leaves out) the bundled EDR-Freeze rules.
+    pub fn default_rules(mut self, include: bool) -> Self {
+        self.default_rules = include;
+        self
+    }
+
+    /// Adds the YAML text of a rule file; `name` is how errors refer to it.
+    pub fn rule_text(mut self, name: impl Into<String>, yaml: impl Into<String>) -> Self {
+        self.sources.push((name.into(), yaml.into()));
+        self
+    }
+
+    /// Compiles every rule. A rule that fails is listed in
+    /// [`Engine::errors`]; the others load.
+    pub fn build(self) -> Engine {
+        let mut engine = Engine::default();
+        if self.default_rules {
+            for (name, yaml) in DEFAULT_RULES {
+                engine.add(name, yaml);
+            }
+        }
+        for (name, yaml) in &self.sources {
+            engine.add(name, yaml);
+        }
+        engine
+    }
+}
+
+impl Engine {
+    /// Starts a builder with the bundled rules included.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default().default_rules(true)
+    }
+
+    /// An engine with the bundled EDR-Freeze rules only.
+    pub fn with_default_rules() -> Engine {
+        Engine::builder().build()
+    }
+
+    fn add(&mut self, name: &str, yaml: &str) {
+        for result in sigma::load(name, yaml, &mut self.fields) {
+            match result {
+                Ok(rule) => {
+                    if let Gate::Never(reason) = &rule.gate {
+                        self.notes.push(format!("{name} (rule {}): never matches Windows events: {reason}", rule.id));
+                    }
+                    self.rules.push(rule);
+                }
+                Err(error) => self.errors.push(error),
+            }
+        }
+    }
+
+    /// The loaded rules.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Rules that failed to load, with the reason.
+    pub fn errors(&self) -> &[RuleError] {
+        &self.errors
+    }
+
+    /// Loaded rules that can never match a Windows event, with the reason.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Evaluates one event against every rule.
+    pub fn evaluate(&self, event: &Event) -> Vec<Match> {
+        let view = View::new(event, &self.fields);
+        let key = EventKey::of(event);
+        self.rules
+            .iter()
+            .filter(|rule| rule.gate.admits(event, &key) && rule.condition_matches(&view))
+            .map(|rule| self.describe(rule, &view, &key))
+            .collect()
+    }
+
+    fn describe(&self, rule: &Rule, view: &View, key: &EventKey) -> Match {
+        let event = view.event;
+        let mut fields = BTreeMap::new();
+        let mut reasons = Vec::new();
+
+        for search in &rule.searches {
+            if let SearchBody::Maps(maps) = &search.body {
+                for test in maps.iter().flatten() {
+                    let name = self.fields.name(test.field);
+                    if let Some(value) = view.first_text(test.field) {
+                        fields.entry(name.to_string()).or_insert_with(|| value.to_string());
+                    }
+                }
+            }
+        }
+        for index in rule.contributing_searches(view) {
+            reasons.extend(self.reasons(&rule.searches[index], view));
+        }
+
+        Match {
+            rule_id: rule.id.clone(),
+            rule_title: rule.title.clone(),
+            level: rule.level.clone(),
+            record_id: event.get("EventRecordID").and_then(|v| v.trim().parse().ok()),
+            event_id: key.event_id,
+            channel: event.get("Channel").map(str::to_string),
+            computer: event.get("Computer").or_else(|| event.get("Hostname")).map(str::to_string),
+            timestamp: timestamp(event).map(str::to_string),
+            fields,
+            reasons,
+            file: None,
+            record: None,
+            offset: None,
+        }
+    }
+
+    /// Explains a matching search: for each field test of the first map that
+    /// matched, the value that matched and where.
+    fn reasons(&self, search: &sigma::detection::Search, view: &View) -> Vec<Reason> {
+        let SearchBody::Maps(maps) = &search.body else {
+            return vec![Reason {
+                selection: search.name.clone(),
+                field: String::new(),
+                modifiers: "keywords".to_string(),
+                needle: String::new(),
+                value: None,
+                start: None,
+                end: None,
+            }];
+        };
+        let Some(tests) = maps.iter().find(|tests| tests.iter().all(|test| test.matches(view))) else {
+            return Vec::new();
+        };
+        let mut reasons = Vec::new();
+        for test in tests {
+            let (field, modifiers) = test.key.split_once('|').unwrap_or((&test.key, ""));
+            for value in &test.values {
+                if !view.field_matches(test.field, value) {
+                    continue;
+                }
+                reasons.push(self.reason(&search.name, field, modifiers, value, view, test.field));
+                if !test.all {
+                    break;
+                }
+            }
+        }
+        reasons
+    }
+
+    fn reason(
+        &self,
+        selection: &str,
+        field: &str,
+        modifiers: &str,
+        value: &ValueTest,
+        view: &View,
+        id: sigma::detection::FieldId,
+    ) -> Reason {
+        let (needle, span) = match value {
+            ValueTest::Null => ("null".to_string(), None),
+            ValueTest::Text { pattern, written } => {
+                let span = view
+                    .values_of(id)
+                    .filter_map(|index| view.event.fields()[index].value.as_deref())
+                    .find_map(|raw| pattern.find_span(raw).map(|span| (raw, span)));
+                (written.clone(), span)
+            }
+        };
+        Reason {
+            selection: selection.to_string(),
+            field: field.to_string(),
+            modifiers: modifiers.to_string(),
+            needle,
+            value: span.map(|(raw, _)| raw.to_string()).or_else(|| view.first_text(id).map(str::to_string)),
+            start: span.map(|(_, (start, _))| start),
+            end: span.map(|(_, (_, end))| end),
+        }
+    }
+}
+
+fn timestamp(event: &Event) -> Option<&str> {
+    ["TimeCreated_SystemTime", "@timestamp", "TimeCreated", "UtcTime", "EventTime", "TimeGenerated"]
+        .iter()
+        .find_map(|name| event.get(name))
+}
+
+/// A rule that matched an event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Match {
+    pub rule_id: String,
+    pub rule_title: String,
+    pub level: String,
+    /// The input's name, for matches found by a scanner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The 1-based position of the record in the input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+    /// Byte offset of the record in the input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// The event's `EventRecordID`.
+    pub record_id: Option<u64>,
+    pub event_id: Option<u32>,
+    pub channel: Option<String>,
+    pub computer: Option<String>,
+    pub timestamp: Option<String>,
+    /// The fields the rule tests, with the event's values.
+    pub fields: BTreeMap<String, String>,
+    /// Why the rule matched.
+    pub reasons: Vec<Reason>,
+}
+
+/// One field test that made a rule match.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reason {
+    /// The search (selection) name.
+    pub selection: String,
+    pub field: String,
+    /// The modifiers as written, such as `contains|all`.
+    pub modifiers: String,
+    /// The rule's value as written.
+    pub needle: String,
+    /// The event value it matched.
+    pub value: Option<String>,
+    /// Byte range of the match within `value`.
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn edr_freeze_event() -> Event {
+        Event::from_json(&json!({
+            "EventID": 10,
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "SourceImage": "C:\\Windows\\System32\\WerFaultSecure.exe",
+            "TargetImage": "C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18\\MsMpEng.exe",
+            "CallTrace": "C:\\WINDOWS\\SYSTEM32\\ntdll.dll+1284|C:\\Windows\\System32\\dbgcore.DLL+164cc",
+            "EventRecordID": 445923,
+            "Computer": "host1"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn default_rules_all_load() {
+        let engine = Engine::with_default_rules();
+        assert_eq!(engine.errors(), &[]);
+        assert_eq!(engine.rules().len(), 6);
+    }
+
+    #[test]
+    fn edr_freeze_event_matches_with_reasons() {
+        let engine = Engine::with_default_rules();
+        let matches = engine.evaluate(&edr_freeze_event());
+        assert_eq!(matches.len(), 1);
+        let found = &matches[0];
+        assert_eq!(found.rule_id, "387df17d-3b04-448f-8669-9e7fd5e5fd8c");
+        assert_eq!(found.record_id, Some(445923));
+        assert_eq!(found.computer.as_deref(), Some("host1"));
+        assert_eq!(found.fields.len(), 3);
+        let call_trace = found.reasons.iter().find(|r| r.field == "CallTrace").unwrap();
+        let value = call_trace.value.as_deref().unwrap();
+        assert_eq!(&value[call_trace.start.unwrap()..call_trace.end.unwrap()], "\\dbgcore.DLL");
+        assert_eq!(call_trace.modifiers, "contains");
+    }
+
+    #[test]
+    fn event_id_10_from_another_channel_is_gated_out() {
+        let engine = Engine::with_default_rules();
+        let mut value = serde_json::to_value(json!({
+            "EventID": 10, "Channel": "Security",
+            "SourceImage": "C:\\WerFaultSecure.exe", "TargetImage": "C:\\MsMpEng.exe", "CallTrace": "\\dbgcore.dll"
+        }))
+        .unwrap();
+        assert!(engine.evaluate(&Event::from_json(&value).unwrap()).is_empty());
+        value["Channel"] = json!("Microsoft-Windows-Sysmon/Operational");
+        assert_eq!(engine.evaluate(&Event::from_json(&value).unwrap()).len(), 1);
+    }
+}

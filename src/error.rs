@@ -1,0 +1,133 @@
+//! Typed errors and warnings, each naming the place it comes from: the rule
+//! file and id for rules, the input file, record and byte offset for events.
+
+use std::fmt;
+
+/// A rule that could not be loaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    /// The file (or other source name) the rule came from.
+    pub file: String,
+    /// The rule's `id`, when the YAML got far enough to have one.
+    pub rule_id: Option<String>,
+    /// What is wrong.
+    pub kind: RuleErrorKind,
+}
+
+/// The reasons a rule can fail to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleErrorKind {
+    /// The text is not valid YAML.
+    Yaml(String),
+    /// A required key is missing or empty.
+    Missing(&'static str),
+    /// A key holds a value of the wrong shape.
+    Invalid { key: String, message: String },
+    /// A Sigma construct this engine does not evaluate.
+    Unsupported { construct: String },
+    /// The `condition` cannot be parsed or names an unknown search.
+    Condition { condition: String, message: String },
+    /// A limit on rules was exceeded.
+    Limit { limit: &'static str, value: usize, max: usize },
+}
+
+impl RuleError {
+    pub(crate) fn new(file: &str, rule_id: Option<&str>, kind: RuleErrorKind) -> RuleError {
+        RuleError { file: file.to_string(), rule_id: rule_id.map(str::to_string), kind }
+    }
+
+    /// A short machine-readable name of the error kind.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            RuleErrorKind::Yaml(_) => "yaml",
+            RuleErrorKind::Missing(_) => "missing",
+            RuleErrorKind::Invalid { .. } => "invalid",
+            RuleErrorKind::Unsupported { .. } => "unsupported",
+            RuleErrorKind::Condition { .. } => "condition",
+            RuleErrorKind::Limit { .. } => "limit",
+        }
+    }
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(id) = &self.rule_id {
+            write!(f, " (rule {id})")?;
+        }
+        write!(f, ": ")?;
+        match &self.kind {
+            RuleErrorKind::Yaml(message) => write!(f, "invalid YAML: {message}"),
+            RuleErrorKind::Missing(key) => write!(f, "missing required key '{key}'"),
+            RuleErrorKind::Invalid { key, message } => write!(f, "invalid '{key}': {message}"),
+            RuleErrorKind::Unsupported { construct } => write!(f, "unsupported Sigma construct: {construct}"),
+            RuleErrorKind::Condition { condition, message } => {
+                write!(f, "invalid condition '{condition}': {message}")
+            }
+            RuleErrorKind::Limit { limit, value, max } => {
+                write!(f, "{limit} is {value}, over the maximum of {max}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// A problem with one record or part of an input file. The scan goes on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    /// The input's name as the caller gave it.
+    pub file: String,
+    /// The 1-based position of the record in the file, when known.
+    pub record: Option<u64>,
+    /// Byte offset in the file where the bad record or part starts.
+    pub offset: u64,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.record {
+            Some(record) => write!(f, "{}: record {} at byte {}: {}", self.file, record, self.offset, self.message),
+            None => write!(f, "{}: at byte {}: {}", self.file, self.offset, self.message),
+        }
+    }
+}
+
+/// An input that cannot be scanned at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputError {
+    /// The content matches no supported format.
+    UnknownFormat { file: String, seen: String },
+    /// A single event given to `evaluate` is not a JSON object.
+    InvalidEvent { message: String },
+    /// The scanner was used after `finish`.
+    Finished { file: String },
+}
+
+impl InputError {
+    /// A short machine-readable name of the error kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InputError::UnknownFormat { .. } => "unknown-format",
+            InputError::InvalidEvent { .. } => "invalid-event",
+            InputError::Finished { .. } => "finished",
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::UnknownFormat { file, seen } => write!(
+                f,
+                "{file}: unknown format: expected EVTX, JSON, NDJSON, XML or CSV, but the file starts with {seen}"
+            ),
+            InputError::InvalidEvent { message } => write!(f, "invalid event: {message}"),
+            InputError::Finished { file } => write!(f, "{file}: the scanner is finished and takes no more input"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}

@@ -1,0 +1,155 @@
+//! The alias table: how a field path in any export shape maps to the Sysmon
+//! and Windows field name that Sigma rules use.
+//!
+//! | shape | path | Sigma name |
+//! |---|---|---|
+//! | evtx JSON | `Event.System.EventID`, `Event.EventData.SourceImage` | `EventID`, `SourceImage` |
+//! | evtx JSON | `Event.UserData.<element>.Param` | `Param` |
+//! | Winlogbeat | `winlog.event_data.SourceImage`, `winlog.channel` | `SourceImage`, `Channel` |
+//! | Winlogbeat/ECS | `process.executable` on a Sysmon Event ID 10 | `SourceImage` |
+//! | flat | `SourceImage` | `SourceImage` |
+
+use std::borrow::Cow;
+
+use crate::event::Event;
+
+/// Prefixes whose remainder is the Sigma name.
+const STRIPPED_PREFIXES: &[&str] = &[
+    "Event.System.",
+    "Event.EventData.",
+    "winlog.event_data.",
+    "winlog.user_data.",
+    "event_data.",
+    "EventData.",
+    "System.",
+];
+
+/// Winlogbeat's `winlog.*` metadata and its Sigma names.
+const RENAMES: &[(&str, &str)] = &[
+    ("winlog.channel", "Channel"),
+    ("winlog.event_id", "EventID"),
+    ("winlog.computer_name", "Computer"),
+    ("winlog.record_id", "EventRecordID"),
+    ("winlog.provider_name", "Provider_Name"),
+    ("winlog.provider_guid", "Provider_Guid"),
+    ("winlog.process.pid", "Execution_ProcessID"),
+    ("winlog.process.thread.id", "Execution_ThreadID"),
+    ("winlog.user.identifier", "Security_UserID"),
+    ("winlog.task", "Task"),
+    ("winlog.opcode", "Opcode"),
+    ("winlog.version", "Version"),
+    ("winlog.keywords", "Keywords"),
+    ("event.code", "EventID"),
+    ("host.name", "Computer"),
+];
+
+/// Returns the Sigma name for a flattened field path.
+pub fn sigma_name(path: &str) -> Cow<'_, str> {
+    if let Some(rest) = path.strip_prefix("Event.UserData.") {
+        // `Event.UserData.<element>.Param`: the element name varies by provider.
+        return Cow::Borrowed(rest.rsplit('.').next().unwrap_or(rest));
+    }
+    for prefix in STRIPPED_PREFIXES {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            return Cow::Borrowed(rest);
+        }
+    }
+    for (from, to) in RENAMES {
+        if path == *from {
+            return Cow::Borrowed(to);
+        }
+    }
+    Cow::Borrowed(path)
+}
+
+/// ECS fields that Winlogbeat's Sysmon module moves out of `event_data`, by
+/// Sysmon Event ID: `(event id, ECS path, Sysmon name)`.
+const ECS_SYSMON: &[(u32, &str, &str)] = &[
+    (1, "process.executable", "Image"),
+    (1, "process.command_line", "CommandLine"),
+    (1, "process.pid", "ProcessId"),
+    (1, "process.entity_id", "ProcessGuid"),
+    (1, "process.working_directory", "CurrentDirectory"),
+    (1, "process.parent.executable", "ParentImage"),
+    (1, "process.parent.command_line", "ParentCommandLine"),
+    (1, "process.parent.pid", "ParentProcessId"),
+    (1, "process.parent.entity_id", "ParentProcessGuid"),
+    (1, "process.pe.original_file_name", "OriginalFileName"),
+    (1, "process.pe.description", "Description"),
+    (1, "process.pe.product", "Product"),
+    (1, "process.pe.company", "Company"),
+    (1, "process.pe.file_version", "FileVersion"),
+    (7, "process.executable", "Image"),
+    (7, "process.pid", "ProcessId"),
+    (7, "process.entity_id", "ProcessGuid"),
+    (7, "file.path", "ImageLoaded"),
+    (7, "file.pe.original_file_name", "OriginalFileName"),
+    (10, "process.executable", "SourceImage"),
+    (10, "process.pid", "SourceProcessId"),
+    (10, "process.entity_id", "SourceProcessGUID"),
+    (10, "process.thread.id", "SourceThreadId"),
+];
+
+/// Field names the Security log uses for Sysmon's, per Event ID, as in
+/// SigmaHQ's log-source map (`process_creation` from Event ID 4688).
+const SECURITY_FIELDS: &[(u32, &str, &str)] =
+    &[(4688, "NewProcessName", "Image"), (4688, "ParentProcessName", "ParentImage")];
+
+/// Adds the Sysmon names of fields that arrived under another name, unless
+/// the event already has them.
+pub fn add_aliases(event: &mut Event) {
+    let Some(event_id) = event.event_id() else { return };
+    let security = event.get("Channel").is_some_and(|c| c.eq_ignore_ascii_case("Security"));
+    let table = if security { SECURITY_FIELDS } else { ECS_SYSMON };
+
+    let mut additions = Vec::new();
+    for &(id, from, to) in table {
+        if id == event_id && !event.has(to) {
+            if let Some(value) = event.get(from) {
+                additions.push((to, value.to_string()));
+            }
+        }
+    }
+    for (name, value) in additions {
+        event.push(name, Some(&value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_map_to_sigma_names() {
+        assert_eq!(sigma_name("Event.EventData.CallTrace"), "CallTrace");
+        assert_eq!(sigma_name("Event.System.Provider_Name"), "Provider_Name");
+        assert_eq!(sigma_name("Event.UserData.LogFileCleared.SubjectUserName"), "SubjectUserName");
+        assert_eq!(sigma_name("winlog.event_data.TargetImage"), "TargetImage");
+        assert_eq!(sigma_name("winlog.channel"), "Channel");
+        assert_eq!(sigma_name("SourceImage"), "SourceImage");
+        assert_eq!(sigma_name("process.executable"), "process.executable");
+    }
+
+    #[test]
+    fn winlogbeat_ecs_fields_get_sysmon_names() {
+        let event = Event::from_json(&json!({
+            "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 10,
+                       "event_data": {"TargetImage": "C:\\MsMpEng.exe"}},
+            "process": {"executable": "C:\\Windows\\System32\\WerFaultSecure.exe"}
+        }))
+        .unwrap();
+        assert_eq!(event.get("EventID"), Some("10"));
+        assert_eq!(event.get("SourceImage"), Some("C:\\Windows\\System32\\WerFaultSecure.exe"));
+        assert_eq!(event.get("TargetImage"), Some("C:\\MsMpEng.exe"));
+    }
+
+    #[test]
+    fn security_4688_gets_image() {
+        let event = Event::from_json(&json!({
+            "Channel": "Security", "EventID": 4688, "NewProcessName": "C:\\x.exe"
+        }))
+        .unwrap();
+        assert_eq!(event.get("Image"), Some("C:\\x.exe"));
+    }
+}

@@ -1,0 +1,235 @@
+//! Sigma rules: YAML text in, compiled rules out.
+//!
+//! [`load`] parses a file that may hold several YAML documents, and compiles
+//! each rule: its metadata, its `logsource` into a [`Gate`], its searches
+//! into field tests and its `condition` into a tree over them. A document
+//! that cannot be compiled becomes a [`RuleError`] naming the file, the rule
+//! id and the construct; the other documents of the file still load.
+
+pub mod condition;
+pub mod detection;
+pub mod modifier;
+pub mod view;
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::error::{RuleError, RuleErrorKind};
+use crate::logsource::{Gate, LogSource};
+use condition::Condition;
+use detection::{FieldTable, Search};
+use view::View;
+
+/// A compiled Sigma rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    /// `informational`, `low`, `medium`, `high` or `critical`; empty if unset.
+    pub level: String,
+    pub status: String,
+    pub author: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub logsource: LogSource,
+    /// The file the rule was loaded from.
+    pub file: String,
+    pub gate: Gate,
+    pub searches: Vec<Search>,
+    pub condition: Condition,
+}
+
+/// Top-level keys that change what a rule matches and that this engine
+/// does not evaluate.
+const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
+    ("action", "rule collections ('action: global' and friends)"),
+    ("correlation", "correlation rules"),
+    ("filter", "filter rules"),
+];
+
+/// Parses and compiles every rule document in `text`, read from `file`.
+pub fn load(file: &str, text: &str, fields: &mut FieldTable) -> Vec<Result<Rule, RuleError>> {
+    let documents = match YamlLoader::load_from_str(text) {
+        Ok(documents) => documents,
+        Err(error) => return vec![Err(RuleError::new(file, None, RuleErrorKind::Yaml(error.to_string())))],
+    };
+    documents
+        .iter()
+        .filter(|document| !document.is_null())
+        .map(|document| compile(file, document, fields))
+        .collect()
+}
+
+/// Compiles one rule document.
+pub fn compile(file: &str, document: &Yaml, fields: &mut FieldTable) -> Result<Rule, RuleError> {
+    let id = text(&document["id"]);
+    let error = |kind| RuleError::new(file, id.as_deref(), kind);
+
+    if !matches!(document, Yaml::Hash(_)) {
+        return Err(error(RuleErrorKind::Invalid { key: "rule".into(), message: "a rule must be a YAML map".into() }));
+    }
+    for (key, construct) in UNSUPPORTED_KEYS {
+        if !document[*key].is_badvalue() {
+            return Err(error(RuleErrorKind::Unsupported { construct: construct.to_string() }));
+        }
+    }
+    let title = text(&document["title"]).ok_or_else(|| error(RuleErrorKind::Missing("title")))?;
+    let detection = &document["detection"];
+    if detection.is_badvalue() {
+        return Err(error(RuleErrorKind::Missing("detection")));
+    }
+
+    let logsource = LogSource {
+        product: text(&document["logsource"]["product"]),
+        category: text(&document["logsource"]["category"]),
+        service: text(&document["logsource"]["service"]),
+    };
+    let searches = detection::compile_searches(detection, fields).map_err(|message| {
+        if message.contains("not supported") || message.contains("unknown modifier") {
+            error(RuleErrorKind::Unsupported { construct: message })
+        } else {
+            error(RuleErrorKind::Invalid { key: "detection".into(), message })
+        }
+    })?;
+    let condition = compile_condition(&detection["condition"], &searches).map_err(error)?;
+
+    Ok(Rule {
+        id: id.clone().unwrap_or_default(),
+        title,
+        level: text(&document["level"]).unwrap_or_default(),
+        status: text(&document["status"]).unwrap_or_default(),
+        author: text(&document["author"]).unwrap_or_default(),
+        description: text(&document["description"]).unwrap_or_default(),
+        tags: document["tags"].as_vec().map(|tags| tags.iter().filter_map(text).collect()).unwrap_or_default(),
+        gate: Gate::resolve(&logsource),
+        logsource,
+        file: file.to_string(),
+        searches,
+        condition,
+    })
+}
+
+/// Parses `condition`, which may be one expression or a list of them
+/// (OR-ed, an older Sigma form).
+fn compile_condition(yaml: &Yaml, searches: &[Search]) -> Result<Condition, RuleErrorKind> {
+    let names: Vec<String> = searches.iter().map(|s| s.name.clone()).collect();
+    let parse = |text: &str| {
+        condition::parse(text, &names).map_err(|message| {
+            let kind = if message.contains("not supported") {
+                RuleErrorKind::Unsupported { construct: message }
+            } else {
+                RuleErrorKind::Condition { condition: text.to_string(), message }
+            };
+            kind
+        })
+    };
+    match yaml {
+        Yaml::String(text) => parse(text),
+        Yaml::Array(items) if !items.is_empty() => {
+            let parsed = items
+                .iter()
+                .map(|item| item.as_str().ok_or(RuleErrorKind::Missing("condition")).and_then(parse))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Condition::Or(parsed))
+        }
+        _ => Err(RuleErrorKind::Missing("condition")),
+    }
+}
+
+/// The text of a scalar YAML value, trimmed; `None` for anything else.
+fn text(yaml: &Yaml) -> Option<String> {
+    match yaml {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl Rule {
+    /// Evaluates the rule's condition (the gate is checked by the engine).
+    pub fn condition_matches(&self, view: &View) -> bool {
+        self.evaluate(&self.condition, view)
+    }
+
+    fn evaluate(&self, condition: &Condition, view: &View) -> bool {
+        match condition {
+            Condition::Search(index) => self.searches[*index].matches(view),
+            Condition::And(terms) => terms.iter().all(|term| self.evaluate(term, view)),
+            Condition::Or(terms) => terms.iter().any(|term| self.evaluate(term, view)),
+            Condition::Not(term) => !self.evaluate(term, view),
+        }
+    }
+
+    /// The searches that made the condition true: those under no `not`
+    /// that matched, in condition order without repeats.
+    pub fn contributing_searches(&self, view: &View) -> Vec<usize> {
+        let mut found = Vec::new();
+        self.collect_contributing(&self.condition, view, &mut found);
+        found
+    }
+
+    fn collect_contributing(&self, condition: &Condition, view: &View, found: &mut Vec<usize>) {
+        match condition {
+            Condition::Search(index) => {
+                if !found.contains(index) && self.searches[*index].matches(view) {
+                    found.push(*index);
+                }
+            }
+            Condition::And(terms) | Condition::Or(terms) => {
+                for term in terms {
+                    if self.evaluate(term, view) {
+                        self.collect_contributing(term, view, found);
+                    }
+                }
+            }
+            Condition::Not(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_one(text: &str) -> Result<Rule, RuleError> {
+        let mut fields = FieldTable::default();
+        load("test.yml", text, &mut fields).remove(0)
+    }
+
+    #[test]
+    fn bundled_rule_compiles() {
+        let rule = load_one(include_str!("../rules/proc_access_win_werfaultsecure_msmpeng_access.yml")).unwrap();
+        assert_eq!(rule.id, "387df17d-3b04-448f-8669-9e7fd5e5fd8c");
+        assert_eq!(rule.level, "high");
+        assert_eq!(rule.searches.len(), 1);
+        assert_eq!(rule.condition, Condition::Search(0));
+    }
+
+    #[test]
+    fn unsupported_modifier_names_rule_and_modifier() {
+        let error = load_one(
+            "title: t\nid: abc\nlogsource: {product: windows}\ndetection:\n  sel:\n    CommandLine|re: 'x'\n  condition: sel\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.rule_id.as_deref(), Some("abc"));
+        assert_eq!(
+            error.to_string(),
+            "test.yml (rule abc): unsupported Sigma construct: search 'sel': 'CommandLine|re': modifier 're' is not supported yet"
+        );
+    }
+
+    #[test]
+    fn missing_detection_and_bad_yaml() {
+        assert_eq!(load_one("title: t\nid: x\n").unwrap_err().kind, RuleErrorKind::Missing("detection"));
+        assert_eq!(load_one("title: [unclosed\n").unwrap_err().code(), "yaml");
+    }
+
+    #[test]
+    fn aggregation_is_unsupported() {
+        let error = load_one(
+            "title: t\nid: x\nlogsource: {product: windows}\ndetection:\n  sel: {a: b}\n  condition: sel | count() > 3\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "unsupported");
+    }
+}
