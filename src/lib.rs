@@ -36,8 +36,11 @@ pub mod event;
 pub mod fields;
 pub mod logsource;
 pub mod matcher;
+pub mod reader;
+pub mod scanner;
 pub mod sigma;
 
 pub use engine::{Engine, EngineBuilder, Match, Reason};
 pub use error::{InputError, RuleError, RuleErrorKind, Warning};
 pub use event::Event;
+pub use scanner::{scan_bytes, Scanner, Summary};

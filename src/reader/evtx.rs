@@ -1,0 +1,166 @@
+//! EVTX input, read one 64 KiB chunk at a time with the `evtx` crate.
+//!
+//! An EVTX file is a 4 KiB file header followed by chunks of 64 KiB, each
+//! self-contained (its own string and template tables), so a chunk can be
+//! parsed as soon as its last byte arrives and dropped after. Memory stays
+//! at about one chunk whatever the file size.
+
+use std::sync::Arc;
+
+use evtx::{EvtxChunkData, ParserSettings};
+
+use super::{Reader, Sink};
+use crate::event::Event;
+
+/// Size of an EVTX chunk.
+pub const CHUNK_SIZE: usize = 64 * 1024;
+const CHUNK_MAGIC: &[u8] = b"ElfChnk\0";
+/// EVTX record header: magic, size, record id, timestamp.
+const RECORD_HEADER_SIZE: u64 = 24;
+/// Usual size of the file header block, used when the header gives none.
+const DEFAULT_HEADER_BLOCK: usize = 4096;
+
+/// Streaming EVTX reader.
+pub struct EvtxReader {
+    buffer: Vec<u8>,
+    /// Offset in the file of `buffer[0]`.
+    base: u64,
+    /// Size of the file header, once read.
+    header_block: Option<usize>,
+    chunks: u64,
+    records: u64,
+    settings: Arc<ParserSettings>,
+}
+
+impl EvtxReader {
+    pub fn new() -> EvtxReader {
+        let settings = ParserSettings::default().indent(false).separate_json_attributes(false);
+        EvtxReader {
+            buffer: Vec::with_capacity(CHUNK_SIZE),
+            base: 0,
+            header_block: None,
+            chunks: 0,
+            records: 0,
+            settings: Arc::new(settings),
+        }
+    }
+
+    fn read_header(&mut self) -> bool {
+        if self.header_block.is_some() {
+            return true;
+        }
+        if self.buffer.len() < DEFAULT_HEADER_BLOCK {
+            return false;
+        }
+        // Bytes 40..42 hold the header block size; anything odd means 4096.
+        let declared = u16::from_le_bytes([self.buffer[40], self.buffer[41]]) as usize;
+        let size = if (128..=DEFAULT_HEADER_BLOCK).contains(&declared) { declared } else { DEFAULT_HEADER_BLOCK };
+        self.header_block = Some(size);
+        self.consume(size);
+        true
+    }
+
+    fn consume(&mut self, count: usize) {
+        self.buffer.drain(..count);
+        self.base += count as u64;
+    }
+
+    fn read_chunk(&mut self, data: Vec<u8>, offset: u64, verify_checksum: bool, sink: &mut dyn Sink) {
+        self.chunks += 1;
+        let number = self.chunks;
+        if data.iter().all(|&b| b == 0) {
+            // Space Windows preallocated for a chunk never written.
+            return;
+        }
+        if !data.starts_with(CHUNK_MAGIC) {
+            let message = format!("chunk {number}: not an EVTX chunk (bad magic); its records are lost");
+            sink.warning(None, offset, message);
+            return;
+        }
+        let mut chunk = match EvtxChunkData::new(data, false) {
+            Ok(chunk) => chunk,
+            Err(error) => {
+                sink.warning(None, offset, format!("chunk {number}: unreadable chunk header: {error}"));
+                return;
+            }
+        };
+        if verify_checksum && !chunk.validate_checksum() {
+            sink.warning(None, offset, format!("chunk {number}: checksum mismatch; its records may be damaged"));
+        }
+        let mut parsed = match chunk.parse(self.settings.clone()) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                sink.warning(None, offset, format!("chunk {number}: cannot be parsed: {error}"));
+                return;
+            }
+        };
+        for record in parsed.iter() {
+            self.records += 1;
+            let index = self.records;
+            match record {
+                Ok(record) => {
+                    let record_offset = offset + record.binxml_offset.saturating_sub(RECORD_HEADER_SIZE);
+                    match record.into_json_bytes() {
+                        Ok(rendered) => match record_event(&rendered.data) {
+                            Ok(event) => sink.record(event, index, record_offset),
+                            Err(message) => sink.warning(Some(index), record_offset, message),
+                        },
+                        Err(error) => sink.warning(Some(index), record_offset, format!("cannot render record: {error}")),
+                    }
+                }
+                Err(error) => sink.warning(Some(index), offset, format!("chunk {number}: {error}")),
+            }
+        }
+    }
+}
+
+fn record_event(json: &[u8]) -> Result<Event, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(json).map_err(|error| format!("record rendered as invalid JSON: {error}"))?;
+    Event::from_json(&value)
+}
+
+impl Default for EvtxReader {
+    fn default() -> Self {
+        EvtxReader::new()
+    }
+}
+
+impl Reader for EvtxReader {
+    fn push(&mut self, bytes: &[u8], sink: &mut dyn Sink) {
+        self.buffer.extend_from_slice(bytes);
+        if !self.read_header() {
+            return;
+        }
+        while self.buffer.len() >= CHUNK_SIZE {
+            let rest = self.buffer.split_off(CHUNK_SIZE);
+            let chunk = std::mem::replace(&mut self.buffer, rest);
+            let offset = self.base;
+            self.base += CHUNK_SIZE as u64;
+            self.read_chunk(chunk, offset, true, sink);
+        }
+    }
+
+    fn finish(&mut self, sink: &mut dyn Sink) {
+        if !self.read_header() {
+            let message = format!("truncated EVTX file: the file header needs {DEFAULT_HEADER_BLOCK} bytes, the input has {}", self.buffer.len());
+            sink.warning(None, 0, message);
+            self.buffer.clear();
+            return;
+        }
+        if self.buffer.is_empty() {
+            return;
+        }
+        let length = self.buffer.len();
+        let offset = self.base;
+        sink.warning(
+            None,
+            offset,
+            format!("truncated EVTX file: the last chunk has {length} of {CHUNK_SIZE} bytes; its complete records are read"),
+        );
+        let mut chunk = std::mem::take(&mut self.buffer);
+        chunk.resize(CHUNK_SIZE, 0);
+        // The cut-off part fails the checksum by construction.
+        self.read_chunk(chunk, offset, false, sink);
+    }
+}

@@ -1,0 +1,335 @@
+//! JSON input: NDJSON (one object per line), a top-level array of objects,
+//! or objects one after another (pretty-printed `evtx_dump` output).
+//!
+//! The reader decides between two modes on the first value. When the first
+//! line holds a whole object it reads lines, so a damaged line costs only
+//! itself. Otherwise it splits values by tracking strings and nesting depth,
+//! which needs no line structure.
+
+use serde_json::Value;
+
+use super::{Reader, Sink, MAX_RECORD_BYTES};
+use crate::event::Event;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Undecided,
+    Lines,
+    Values,
+}
+
+/// Streaming JSON reader.
+pub struct JsonReader {
+    buffer: Vec<u8>,
+    /// Offset in the input of `buffer[0]`.
+    base: u64,
+    mode: Mode,
+    records: u64,
+    splitter: Splitter,
+    /// Skipping the rest of an oversized line or value.
+    skipping: bool,
+}
+
+/// State of the value splitter, kept across pushes.
+#[derive(Debug, Default)]
+struct Splitter {
+    /// Where the scan resumes in the buffer.
+    scan: usize,
+    /// Start of the value being read, if one is open.
+    start: Option<usize>,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    /// Inside the outer `[` of a top-level array.
+    in_array: bool,
+}
+
+impl JsonReader {
+    pub fn new() -> JsonReader {
+        JsonReader { buffer: Vec::new(), base: 0, mode: Mode::Undecided, records: 0, splitter: Splitter::default(), skipping: false }
+    }
+
+    fn decide_mode(&mut self, at_end: bool) {
+        let text = self.buffer.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buffer);
+        let Some(first) = text.iter().position(|b| !b.is_ascii_whitespace()) else { return };
+        if text[first] == b'[' {
+            self.mode = Mode::Values;
+            return;
+        }
+        match memchr::memchr(b'\n', &text[first..]) {
+            Some(end) => {
+                let line = text[first..first + end].trim_ascii_end();
+                self.mode = if line.ends_with(b"}") { Mode::Lines } else { Mode::Values };
+            }
+            None if at_end => self.mode = Mode::Lines,
+            None => {}
+        }
+    }
+
+    fn emit(&mut self, bytes_start: usize, bytes_end: usize, sink: &mut dyn Sink) {
+        self.records += 1;
+        let offset = self.base + bytes_start as u64;
+        match parse_event(&self.buffer[bytes_start..bytes_end]) {
+            Ok(event) => sink.record(event, self.records, offset),
+            Err(message) => sink.warning(Some(self.records), offset, message),
+        }
+    }
+
+    fn read_lines(&mut self, at_end: bool, sink: &mut dyn Sink) {
+        let mut start = 0;
+        loop {
+            let end = match memchr::memchr(b'\n', &self.buffer[start..]) {
+                Some(position) => start + position,
+                None if at_end && start < self.buffer.len() => self.buffer.len(),
+                None => break,
+            };
+            if self.skipping {
+                self.skipping = false;
+            } else if !self.buffer[start..end].trim_ascii().is_empty() {
+                self.emit(start, end, sink);
+            }
+            start = (end + 1).min(self.buffer.len());
+            if end == self.buffer.len() {
+                break;
+            }
+        }
+        self.consume(start);
+        if self.buffer.len() > MAX_RECORD_BYTES {
+            self.records += 1;
+            sink.warning(Some(self.records), self.base, too_large());
+            self.skipping = true;
+            self.consume(self.buffer.len());
+        }
+    }
+
+    fn read_values(&mut self, sink: &mut dyn Sink) {
+        let mut index = self.splitter.scan;
+        while index < self.buffer.len() {
+            let byte = self.buffer[index];
+            let s = &mut self.splitter;
+            if s.in_string {
+                if s.escaped {
+                    s.escaped = false;
+                } else if byte == b'\\' {
+                    s.escaped = true;
+                } else if byte == b'"' {
+                    s.in_string = false;
+                }
+            } else {
+                match byte {
+                    b'"' => s.in_string = true,
+                    b'{' | b'[' => {
+                        if s.depth == 0 && byte == b'[' && !s.in_array && s.start.is_none() && self.records == 0 {
+                            s.in_array = true;
+                        } else {
+                            if s.depth == 0 {
+                                s.start = Some(index);
+                            }
+                            s.depth += 1;
+                        }
+                    }
+                    b'}' | b']' if s.depth > 0 => {
+                        s.depth -= 1;
+                        if s.depth == 0 {
+                            let start = s.start.take().unwrap_or(index);
+                            if self.skipping {
+                                self.skipping = false;
+                            } else {
+                                self.emit(start, index + 1, sink);
+                            }
+                        }
+                    }
+                    b']' if s.in_array => s.in_array = false,
+                    b',' | b' ' | b'\t' | b'\r' | b'\n' => {}
+                    other if s.depth == 0 => {
+                        self.records += 1;
+                        let message = format!("expected a JSON object, found '{}'", char::from(other).escape_default());
+                        sink.warning(Some(self.records), self.base + index as u64, message);
+                        index = self.skip_scalar(index);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            index += 1;
+        }
+        self.splitter.scan = index;
+        self.compact(sink);
+    }
+
+    /// Skips a stray top-level scalar up to the next separator.
+    fn skip_scalar(&self, mut index: usize) -> usize {
+        while index < self.buffer.len() && !matches!(self.buffer[index], b',' | b']' | b'{' | b'[' | b'\n') {
+            index += 1;
+        }
+        index
+    }
+
+    /// Drops bytes no open value needs, and enforces the record size limit.
+    fn compact(&mut self, sink: &mut dyn Sink) {
+        let keep_from = self.splitter.start.unwrap_or(self.splitter.scan);
+        self.consume(keep_from);
+        if self.splitter.start.is_some() && self.buffer.len() > MAX_RECORD_BYTES && !self.skipping {
+            self.records += 1;
+            sink.warning(Some(self.records), self.base, too_large());
+            self.skipping = true;
+        }
+        if self.skipping {
+            // The oversized value is still scanned for its end, but not kept.
+            let scan = self.splitter.scan;
+            self.consume(scan);
+            self.splitter.start = self.splitter.start.map(|_| 0);
+        }
+    }
+
+    fn consume(&mut self, count: usize) {
+        if count == 0 {
+            return;
+        }
+        self.buffer.drain(..count);
+        self.base += count as u64;
+        self.splitter.scan = self.splitter.scan.saturating_sub(count);
+        self.splitter.start = self.splitter.start.map(|start| start.saturating_sub(count));
+    }
+}
+
+impl Default for JsonReader {
+    fn default() -> Self {
+        JsonReader::new()
+    }
+}
+
+impl Reader for JsonReader {
+    fn push(&mut self, bytes: &[u8], sink: &mut dyn Sink) {
+        self.buffer.extend_from_slice(bytes);
+        if self.mode == Mode::Undecided && self.base == 0 && self.buffer.starts_with(b"\xEF\xBB\xBF") {
+            self.consume(3);
+        }
+        if self.mode == Mode::Undecided {
+            self.decide_mode(false);
+        }
+        match self.mode {
+            Mode::Lines => self.read_lines(false, sink),
+            Mode::Values => self.read_values(sink),
+            Mode::Undecided => {
+                if self.buffer.len() > MAX_RECORD_BYTES {
+                    self.mode = Mode::Values;
+                    self.read_values(sink);
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, sink: &mut dyn Sink) {
+        if self.mode == Mode::Undecided {
+            self.decide_mode(true);
+        }
+        match self.mode {
+            Mode::Lines => self.read_lines(true, sink),
+            Mode::Values => {
+                self.read_values(sink);
+                if let Some(start) = self.splitter.start {
+                    self.records += 1;
+                    let message = "truncated JSON value: the input ends inside it".to_string();
+                    sink.warning(Some(self.records), self.base + start as u64, message);
+                }
+            }
+            Mode::Undecided => {}
+        }
+        self.buffer.clear();
+    }
+}
+
+fn too_large() -> String {
+    format!("record larger than the maximum of {MAX_RECORD_BYTES} bytes; skipped")
+}
+
+/// Parses one JSON record. Invalid UTF-8 is replaced by U+FFFD rather than
+/// losing the record.
+fn parse_event(bytes: &[u8]) -> Result<Event, String> {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(value) => value,
+        Err(error) if std::str::from_utf8(bytes).is_err() => {
+            serde_json::from_str(&String::from_utf8_lossy(bytes)).map_err(|_| format!("invalid JSON: {error}"))?
+        }
+        Err(error) => return Err(format!("invalid JSON: {error}")),
+    };
+    Event::from_json(&value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect {
+        records: Vec<(u64, u64, Option<String>)>,
+        warnings: Vec<(Option<u64>, u64, String)>,
+    }
+
+    impl Sink for Collect {
+        fn record(&mut self, event: Event, index: u64, offset: u64) {
+            self.records.push((index, offset, event.get("a").map(str::to_string)));
+        }
+        fn warning(&mut self, record: Option<u64>, offset: u64, message: String) {
+            self.warnings.push((record, offset, message));
+        }
+    }
+
+    fn read(input: &[u8], piece: usize) -> Collect {
+        let mut reader = JsonReader::new();
+        let mut sink = Collect::default();
+        for chunk in input.chunks(piece.max(1)) {
+            reader.push(chunk, &mut sink);
+        }
+        reader.finish(&mut sink);
+        sink
+    }
+
+    #[test]
+    fn ndjson_with_a_bad_line_keeps_the_rest() {
+        let input = b"{\"a\":\"1\"}\n{\"a\": broken\n\n{\"a\":\"3\"}";
+        for piece in [1, 3, 7, 100] {
+            let out = read(input, piece);
+            assert_eq!(out.records, vec![(1, 0, Some("1".into())), (3, 25, Some("3".into()))], "piece {piece}");
+            assert_eq!(out.warnings.len(), 1);
+            assert_eq!(out.warnings[0].0, Some(2));
+            assert_eq!(out.warnings[0].1, 10);
+            assert!(out.warnings[0].2.starts_with("invalid JSON"));
+        }
+    }
+
+    #[test]
+    fn array_and_pretty_values() {
+        let input = b"[\n {\"a\": \"x]}\"},\n {\"a\": 2}\n]";
+        for piece in [1, 5, 100] {
+            let out = read(input, piece);
+            assert_eq!(out.records, vec![(1, 3, Some("x]}".into())), (2, 17, Some("2".into()))]);
+            assert!(out.warnings.is_empty());
+        }
+        let pretty = b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n";
+        let out = read(pretty, 4);
+        assert_eq!(out.records.len(), 2);
+    }
+
+    #[test]
+    fn truncated_value_is_reported() {
+        let out = read(b"[{\"a\":1},{\"a\":", 4);
+        assert_eq!(out.records.len(), 1);
+        assert_eq!(out.warnings, vec![(Some(2), 9, "truncated JSON value: the input ends inside it".into())]);
+    }
+
+    #[test]
+    fn stray_scalar_in_array_is_reported() {
+        let out = read(b"[{\"a\":1}, 42, {\"a\":3}]", 100);
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(out.warnings[0].0, Some(2));
+        assert_eq!(out.records[1].0, 3);
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement_character() {
+        let out = read(b"{\"a\":\"x\xFFy\"}\n", 100);
+        assert_eq!(out.records, vec![(1, 0, Some("x\u{FFFD}y".into()))]);
+    }
+}
