@@ -38,6 +38,8 @@ pub mod logsource;
 pub mod matcher;
 pub mod reader;
 pub mod scanner;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 pub mod sigma;
 
 pub use engine::{Engine, EngineBuilder, Match, Reason};

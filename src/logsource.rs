@@ -1,6 +1,6 @@
 //! Log-source gating: which events a rule applies to, from its `logsource`.
 //!
-//! The map is SigmaHQ's own (`src/rules/logsources.yml`): a category maps to
+//! The map is SigmaHQ's own (`src/logsources.yml`): a category maps to
 //! Event IDs and a service (`process_access` is Event ID 10 of `sysmon`), and
 //! a service maps to channels (`sysmon` is
 //! `Microsoft-Windows-Sysmon/Operational`). An Event ID 10 from another
@@ -12,7 +12,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::event::Event;
 
-const MAP_YAML: &str = include_str!("rules/logsources.yml");
+const MAP_YAML: &str = include_str!("logsources.yml");
 
 /// A rule's `logsource` as written.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

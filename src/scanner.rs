@@ -32,7 +32,6 @@ pub struct Summary {
 
 /// Scans one input against an engine's rules.
 pub struct Scanner {
-    engine: Arc<Engine>,
     state: State,
     collected: Collected,
     failed: Option<InputError>,
@@ -80,7 +79,6 @@ impl Scanner {
     pub fn new(engine: Arc<Engine>, file: impl Into<String>) -> Scanner {
         let summary = Summary { file: file.into(), ..Summary::default() };
         Scanner {
-            engine: engine.clone(),
             state: State::Sniffing(Vec::new()),
             collected: Collected { engine, summary, matches: Vec::new(), warnings: Vec::new() },
             failed: None,

@@ -291,7 +291,7 @@ mod tests {
         let input = b"{\"a\":\"1\"}\n{\"a\": broken\n\n{\"a\":\"3\"}";
         for piece in [1, 3, 7, 100] {
             let out = read(input, piece);
-            assert_eq!(out.records, vec![(1, 0, Some("1".into())), (3, 25, Some("3".into()))], "piece {piece}");
+            assert_eq!(out.records, vec![(1, 0, Some("1".into())), (3, 24, Some("3".into()))], "piece {piece}");
             assert_eq!(out.warnings.len(), 1);
             assert_eq!(out.warnings[0].0, Some(2));
             assert_eq!(out.warnings[0].1, 10);
@@ -304,7 +304,7 @@ mod tests {
         let input = b"[\n {\"a\": \"x]}\"},\n {\"a\": 2}\n]";
         for piece in [1, 5, 100] {
             let out = read(input, piece);
-            assert_eq!(out.records, vec![(1, 3, Some("x]}".into())), (2, 17, Some("2".into()))]);
+            assert_eq!(out.records, vec![(1, 3, Some("x]}".into())), (2, 18, Some("2".into()))]);
             assert!(out.warnings.is_empty());
         }
         let pretty = b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n";

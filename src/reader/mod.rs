@@ -74,7 +74,7 @@ pub fn sniff(prefix: &[u8], complete: bool) -> Sniffed {
 /// when printable, in hex otherwise.
 pub fn describe_prefix(prefix: &[u8]) -> String {
     let head = &prefix[..prefix.len().min(16)];
-    let printable = head.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+    let printable = head.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
     if printable {
         format!("{:?}", String::from_utf8_lossy(head))
     } else {
@@ -125,5 +125,6 @@ mod tests {
         assert_eq!(sniff(b"", true), Sniffed::Unknown("nothing (the input is empty)".into()));
         assert_eq!(sniff(b"MZ\x90\x00", true), Sniffed::Unknown("bytes 4d 5a 90 00".into()));
         assert_eq!(sniff(b"hello", true), Sniffed::Unknown("\"hello\"".into()));
+        assert_eq!(sniff(b"vm\n", true), Sniffed::Unknown("\"vm\\n\"".into()));
     }
 }
