@@ -80,7 +80,7 @@ pub fn version() -> String {
 }
 
 #[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct EngineOptions {
     #[serde(default)]
     rules: Vec<RuleInput>,
@@ -137,6 +137,7 @@ impl JsEngine {
         let options: EngineOptions = if options.is_undefined() || options.is_null() {
             EngineOptions::default()
         } else {
+            check_option_names(&options)?;
             serde_wasm_bindgen::from_value(options)
                 .map_err(|error| js_error("TypeError", "invalid-options", &format!("invalid Engine options: {error}")))?
         };
@@ -226,6 +227,24 @@ impl JsEngine {
     pub fn scanner(&self, file: String) -> JsScanner {
         JsScanner { inner: Scanner::new(self.inner.clone(), file) }
     }
+}
+
+const ENGINE_OPTIONS: &[&str] = &["rules", "defaultRules", "strict"];
+
+/// Rejects misspelt options, which would otherwise be ignored silently
+/// (serde-wasm-bindgen reads only the fields it knows).
+fn check_option_names(options: &JsValue) -> Result<(), JsValue> {
+    let Some(object) = options.dyn_ref::<js_sys::Object>() else {
+        return Err(js_error("TypeError", "invalid-options", "Engine options must be an object"));
+    };
+    for key in js_sys::Object::keys(object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !ENGINE_OPTIONS.contains(&key.as_str()) {
+            let message = format!("unknown Engine option '{key}'; the options are {}", ENGINE_OPTIONS.join(", "));
+            return Err(js_error("TypeError", "invalid-options", &message));
+        }
+    }
+    Ok(())
 }
 
 fn prefix_message(error: JsValue, prefix: &str) -> JsValue {

@@ -1,0 +1,94 @@
+// The scan command, run as a user runs it, on the bundled samples.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const EDR_FREEZE = '387df17d-3b04-448f-8669-9e7fd5e5fd8c';
+const REGRESSION = join(root, 'tests/data/edr-freeze');
+
+function scan(args) {
+  const result = spawnSync(join(root, 'pkg-scripts/scan'), args, { cwd: root, encoding: 'utf8' });
+  const matches = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return { status: result.status, matches, stderr: result.stderr };
+}
+
+test('scan with no file finds the bundled EDR-Freeze samples', () => {
+  const { status, matches, stderr } = scan([]);
+  assert.equal(status, 0, stderr);
+  assert.equal(matches.length, 2);
+  assert.deepEqual(matches.map((m) => m.ruleId), [EDR_FREEZE, EDR_FREEZE]);
+  assert.deepEqual(matches.map((m) => m.file.split('.').pop()), ['evtx', 'json']);
+  const evtx = matches[0];
+  assert.deepEqual(Object.keys(evtx).slice(0, 10), [
+    'ruleId', 'ruleTitle', 'level', 'file', 'recordId', 'eventId', 'channel', 'computer', 'timestamp', 'fields',
+  ]);
+  assert.equal(evtx.ruleTitle, 'Suspicious Process Access of MsMpEng by WerFaultSecure - EDR-Freeze');
+  assert.equal(evtx.level, 'high');
+  assert.equal(evtx.recordId, 445923);
+  assert.equal(evtx.eventId, 10);
+  assert.equal(evtx.channel, 'Microsoft-Windows-Sysmon/Operational');
+  assert.equal(evtx.computer, 'swachchhanda');
+  assert.equal(evtx.fields.SourceImage, 'C:\\Windows\\System32\\WerFaultSecure.exe');
+  assert.match(stderr, /scanned 2 file\(s\): 2 records, 2 matches, 0 warnings, 0 errors/);
+});
+
+test('scan with the six rules reports each rule on its own sample', () => {
+  const folders = readdirSync(REGRESSION).sort();
+  const files = folders.map((folder) => {
+    const evtx = readdirSync(join(REGRESSION, folder)).find((name) => name.endsWith('.evtx'));
+    return join(REGRESSION, folder, evtx);
+  });
+  const { status, matches, stderr } = scan(['--rules', join(root, 'src/rules'), ...files]);
+  assert.equal(status, 0, stderr);
+  for (const file of files) {
+    const ownId = file.split('/').pop().replace('.evtx', '');
+    const ids = matches.filter((m) => m.file === file).map((m) => m.ruleId);
+    assert.ok(ids.includes(ownId), `${file} should match ${ownId}, got ${ids}`);
+  }
+  // The image-load sample from a user folder matches both image-load rules.
+  assert.equal(matches.length, 7);
+});
+
+test('scan exits 2 on unreadable files and still scans the others', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sigma-edge-scan-'));
+  const text = join(dir, 'notes.txt');
+  writeFileSync(text, 'just some notes\n');
+  const sample = join(REGRESSION, 'proc_access_win_werfaultsecure_msmpeng_access', `${EDR_FREEZE}.json`);
+  const { status, matches, stderr } = scan([text, join(dir, 'missing.evtx'), sample]);
+  assert.equal(status, 2);
+  assert.equal(matches.length, 1);
+  assert.match(stderr, /notes\.txt: unknown format: expected EVTX, JSON, NDJSON, XML or CSV, but the file starts with "just some notes\\n"/);
+  assert.match(stderr, /missing\.evtx: ENOENT/);
+  assert.match(stderr, /scanned 1 file\(s\): 1 records, 1 matches, 0 warnings, 2 errors/);
+});
+
+test('scan reports a bad rule and exits 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sigma-edge-rules-'));
+  writeFileSync(join(dir, 'bad.yml'), 'title: Bad\nid: bad-1\nlogsource: {product: windows}\ndetection:\n  sel:\n    Image|base64offset|contains: x\n  condition: sel\n');
+  const { status, stderr } = scan(['--rules', dir]);
+  assert.equal(status, 2);
+  assert.match(stderr, /bad\.yml \(rule bad-1\): unsupported Sigma construct/);
+});
+
+test('scan reports a damaged JSON line and keeps the good ones', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sigma-edge-damaged-'));
+  const sample = JSON.stringify({
+    EventID: 10, Channel: 'Microsoft-Windows-Sysmon/Operational',
+    SourceImage: 'C:\\Windows\\System32\\WerFaultSecure.exe',
+    TargetImage: 'C:\\ProgramData\\Microsoft\\Windows Defender\\MsMpEng.exe',
+    CallTrace: 'C:\\Windows\\System32\\dbghelp.dll+1',
+  });
+  const file = join(dir, 'events.ndjson');
+  writeFileSync(file, `${sample}\n{"EventID": 10, broken\n${sample}\n`);
+  const { status, matches, stderr } = scan([file]);
+  assert.equal(status, 0, stderr);
+  assert.equal(matches.length, 2);
+  assert.deepEqual(matches.map((m) => m.record), [1, 3]);
+  const offset = Buffer.byteLength(sample) + 1;
+  assert.ok(stderr.includes(`events.ndjson: record 2 at byte ${offset}: invalid JSON`), stderr);
+});

@@ -1,0 +1,177 @@
+//! Tests of the JavaScript API, shared by the Node and the Chromium runs.
+
+use js_sys::{Array, Reflect, JSON};
+use sigma_edge::wasm::{evaluate, JsEngine};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const EDR_FREEZE: &str = "387df17d-3b04-448f-8669-9e7fd5e5fd8c";
+const SAMPLE_EVTX: &[u8] = include_bytes!(
+    "../data/edr-freeze/proc_access_win_werfaultsecure_msmpeng_access/387df17d-3b04-448f-8669-9e7fd5e5fd8c.evtx"
+);
+const SAMPLE_JSON: &str = include_str!(
+    "../data/edr-freeze/proc_access_win_werfaultsecure_msmpeng_access/387df17d-3b04-448f-8669-9e7fd5e5fd8c.json"
+);
+const CUSTOM_RULE: &str = "title: Notepad\nid: 11111111-2222-3333-4444-555555555555\nlevel: low\n\
+logsource: {product: windows, category: process_creation}\n\
+detection:\n  selection:\n    Image|endswith: '\\notepad.exe'\n  condition: selection\n";
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap()
+}
+
+fn text(value: &JsValue, key: &str) -> String {
+    get(value, key).as_string().unwrap_or_else(|| panic!("{key} is not a string"))
+}
+
+fn matches_of(result: JsValue) -> Array {
+    assert!(Array::is_array(&result), "expected an array of matches");
+    Array::from(&result)
+}
+
+fn options(json: &str) -> JsValue {
+    JSON::parse(json).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn evaluate_accepts_object_and_string() {
+    let object = JSON::parse(SAMPLE_JSON).unwrap();
+    let from_object = matches_of(evaluate(object).unwrap());
+    assert_eq!(from_object.length(), 1);
+    assert_eq!(text(&from_object.get(0), "ruleId"), EDR_FREEZE);
+    assert_eq!(get(&from_object.get(0), "recordId").as_f64(), Some(445923.0));
+    assert_eq!(text(&from_object.get(0), "computer"), "swachchhanda");
+
+    let from_string = matches_of(evaluate(SAMPLE_JSON.into()).unwrap());
+    assert_eq!(from_string.length(), 1);
+    assert_eq!(get(&from_string.get(0), "eventId").as_f64(), Some(10.0));
+}
+
+#[wasm_bindgen_test]
+fn evaluate_explains_the_match() {
+    let found = matches_of(evaluate(SAMPLE_JSON.into()).unwrap()).get(0);
+    let reasons = Array::from(&get(&found, "reasons"));
+    let call_trace = reasons.iter().find(|r| text(r, "field") == "CallTrace").expect("a CallTrace reason");
+    let value = text(&call_trace, "value");
+    let start = get(&call_trace, "start").as_f64().unwrap() as usize;
+    let end = get(&call_trace, "end").as_f64().unwrap() as usize;
+    assert_eq!(&value[start..end], "\\dbgcore.DLL");
+    assert_eq!(text(&call_trace, "needle"), "\\dbgcore.dll");
+}
+
+#[wasm_bindgen_test]
+fn bad_events_throw_errors_and_module_still_works() {
+    let error = evaluate(JsValue::from_f64(42.0)).unwrap_err();
+    let error = error.dyn_into::<js_sys::Error>().expect("a JS Error");
+    assert_eq!(String::from(error.name()), "TypeError");
+    assert_eq!(text(&error, "code"), "invalid-event");
+
+    let error = evaluate("{not json".into()).unwrap_err().dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(String::from(error.name()), "InputError");
+    assert!(String::from(error.message()).starts_with("invalid event: the string is not valid JSON"));
+
+    let error = evaluate("[1, 2]".into()).unwrap_err().dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(String::from(error.message()), "invalid event: expected a JSON object, found an array");
+
+    assert_eq!(matches_of(evaluate(SAMPLE_JSON.into()).unwrap()).length(), 1);
+}
+
+#[wasm_bindgen_test]
+fn engine_lists_default_rules() {
+    let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
+    let rules = Array::from(&engine.rules().unwrap());
+    assert_eq!(rules.length(), 6);
+    let ids: Vec<String> = rules.iter().map(|rule| text(&rule, "id")).collect();
+    assert!(ids.contains(&EDR_FREEZE.to_string()));
+    let first = rules.get(0);
+    assert_eq!(text(&get(&first, "logsource"), "category"), "process_access");
+    assert_eq!(Array::from(&engine.warnings().unwrap()).length(), 0);
+}
+
+#[wasm_bindgen_test]
+fn engine_with_custom_rules_only() {
+    let rules = Array::new();
+    rules.push(&CUSTOM_RULE.into());
+    let broken = options(r#"{"name": "broken.yml", "yaml": "title: x\nid: broken-1\n"}"#);
+    rules.push(&broken);
+    let settings = js_sys::Object::new();
+    Reflect::set(&settings, &"rules".into(), &rules).unwrap();
+    Reflect::set(&settings, &"defaultRules".into(), &false.into()).unwrap();
+    let engine = JsEngine::new(settings.clone().into()).unwrap();
+
+    assert_eq!(Array::from(&engine.rules().unwrap()).length(), 1);
+    let warnings = Array::from(&engine.warnings().unwrap());
+    assert_eq!(warnings.length(), 1);
+    assert_eq!(text(&warnings.get(0), "file"), "broken.yml");
+    assert_eq!(text(&warnings.get(0), "ruleId"), "broken-1");
+    assert_eq!(text(&warnings.get(0), "code"), "missing");
+
+    let event = r#"{"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Image": "C:\\Windows\\notepad.exe"}"#;
+    let found = matches_of(engine.evaluate(event.into()).unwrap());
+    assert_eq!(found.length(), 1);
+    assert_eq!(text(&found.get(0), "level"), "low");
+    assert_eq!(matches_of(engine.evaluate(SAMPLE_JSON.into()).unwrap()).length(), 0);
+
+    Reflect::set(&settings, &"strict".into(), &true.into()).unwrap();
+    let error = JsEngine::new(settings.into()).err().unwrap().dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(String::from(error.name()), "RuleError");
+    assert_eq!(String::from(error.message()), "broken.yml (rule broken-1): missing required key 'detection'");
+}
+
+#[wasm_bindgen_test]
+fn unknown_engine_option_is_a_type_error() {
+    let error = JsEngine::new(options(r#"{"rule": []}"#)).err().unwrap().dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(String::from(error.name()), "TypeError");
+    assert_eq!(
+        String::from(error.message()),
+        "unknown Engine option 'rule'; the options are rules, defaultRules, strict"
+    );
+}
+
+#[wasm_bindgen_test]
+fn evaluate_batch_returns_one_array_per_event() {
+    let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
+    let events = Array::new();
+    events.push(&SAMPLE_JSON.into());
+    events.push(&options(r#"{"EventID": 4624, "Channel": "Security"}"#));
+    let results = Array::from(&engine.evaluate_batch(events.into()).unwrap());
+    assert_eq!(results.length(), 2);
+    assert_eq!(Array::from(&results.get(0)).length(), 1);
+    assert_eq!(Array::from(&results.get(1)).length(), 0);
+}
+
+#[wasm_bindgen_test]
+fn scanner_finds_match_in_evtx_pushed_in_pieces() {
+    let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
+    let mut scanner = engine.scanner("sample.evtx".into());
+    let mut found = 0;
+    for piece in SAMPLE_EVTX.chunks(1000) {
+        found += matches_of(scanner.push(piece).unwrap()).length();
+    }
+    let finished = scanner.finish().unwrap();
+    found += Array::from(&get(&finished, "matches")).length();
+    assert_eq!(found, 1);
+    let summary = get(&finished, "summary");
+    assert_eq!(get(&summary, "records").as_f64(), Some(1.0));
+    assert_eq!(get(&summary, "bytes").as_f64(), Some(SAMPLE_EVTX.len() as f64));
+    assert_eq!(text(&summary, "format"), "evtx");
+    assert_eq!(Array::from(&get(&finished, "warnings")).length(), 0);
+}
+
+#[wasm_bindgen_test]
+fn scanner_reports_truncated_evtx_and_unknown_format() {
+    let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
+    let mut scanner = engine.scanner("cut.evtx".into());
+    scanner.push(&SAMPLE_EVTX[..3000]).unwrap();
+    let finished = scanner.finish().unwrap();
+    let warnings = Array::from(&get(&finished, "warnings"));
+    assert_eq!(warnings.length(), 1);
+    assert_eq!(text(&warnings.get(0), "file"), "cut.evtx");
+    assert!(text(&warnings.get(0), "message").starts_with("truncated EVTX file: the file header needs 4096 bytes"));
+
+    let mut scanner = engine.scanner("notes.txt".into());
+    let error = scanner.push(b"hello world").unwrap_err().dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(String::from(error.name()), "InputError");
+    assert_eq!(text(&error, "code"), "unknown-format");
+    assert!(String::from(error.message()).starts_with("notes.txt: unknown format"));
+}
