@@ -157,8 +157,11 @@ impl JsonReader {
         self.compact(sink);
     }
 
-    /// Skips a stray top-level scalar up to the next separator.
+    /// Skips a stray top-level scalar up to the next separator. The stray
+    /// byte itself is always skipped, so a `]` outside an array cannot stop
+    /// the scan in place.
     fn skip_scalar(&self, mut index: usize) -> usize {
+        index += 1;
         while index < self.buffer.len() && !matches!(self.buffer[index], b',' | b']' | b'{' | b'[' | b'\n') {
             index += 1;
         }
@@ -314,6 +317,14 @@ mod tests {
         assert_eq!(out.records.len(), 2);
         assert_eq!(out.warnings[0].0, Some(2));
         assert_eq!(out.records[1].0, 3);
+    }
+
+    #[test]
+    fn stray_closing_bracket_is_reported_once() {
+        let out = read(b"[{\"a\":1}]]{\"a\":2}", 100);
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(out.warnings.len(), 1);
+        assert_eq!(out.warnings[0].2, "expected a JSON object, found ']'");
     }
 
     #[test]
