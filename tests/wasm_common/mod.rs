@@ -175,3 +175,29 @@ fn scanner_reports_truncated_evtx_and_unknown_format() {
     assert_eq!(text(&error, "code"), "unknown-format");
     assert!(String::from(error.message()).starts_with("notes.txt: unknown format"));
 }
+
+#[wasm_bindgen_test]
+fn scanner_reads_zip_members_in_pieces() {
+    const ARCHIVE: &[u8] = include_bytes!("../data/formats/edr-freeze.zip");
+    let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
+    let mut scanner = engine.scanner("logs.zip".into());
+    let found = Array::new();
+    for piece in ARCHIVE.chunks(1000) {
+        for found_match in matches_of(scanner.push(piece).unwrap()).iter() {
+            found.push(&found_match);
+        }
+    }
+    let finished = scanner.finish().unwrap();
+    for found_match in Array::from(&get(&finished, "matches")).iter() {
+        found.push(&found_match);
+    }
+    let summary = get(&finished, "summary");
+    assert_eq!(text(&summary, "format"), "zip");
+    assert_eq!(get(&summary, "records").as_f64(), Some(54.0));
+    assert_eq!(Array::from(&get(&finished, "warnings")).length(), 0);
+    let edr_freeze: Vec<String> =
+        found.iter().filter(|m| text(m, "ruleId") == EDR_FREEZE).map(|m| text(&m, "file")).collect();
+    assert_eq!(edr_freeze.len(), 9);
+    assert!(edr_freeze.contains(&"logs.zip:edr-freeze.utf16le.xml".to_string()));
+    assert!(edr_freeze.contains(&format!("logs.zip:evtx/{EDR_FREEZE}.evtx")));
+}
