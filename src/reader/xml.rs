@@ -190,7 +190,7 @@ impl State {
             let event = match xml.read_event() {
                 Ok(XmlEvent::Eof) => return Outcome::NeedMore(before),
                 Ok(event) => event,
-                Err(error) if ends_inside_markup(&error, slice.len() - xml.error_position() as usize) => {
+                Err(error) if ends_inside_markup(&error, slice.len().saturating_sub(xml.error_position() as usize)) => {
                     return if at_end { Outcome::Truncated(before) } else { Outcome::NeedMore(before) };
                 }
                 Err(error) => return Outcome::Invalid(xml.error_position() as usize, format!("invalid XML: {error}")),
@@ -209,7 +209,7 @@ impl State {
     /// Applies one piece of markup that starts at input offset `at`.
     fn handle(&mut self, event: XmlEvent<'_>, at: u64, sink: &mut dyn Sink) -> Result<(), String> {
         if let Some(record) = &self.record {
-            if at - record.offset > MAX_RECORD_BYTES as u64 {
+            if at.saturating_sub(record.offset) > MAX_RECORD_BYTES as u64 {
                 return Err(format!("XML event larger than the maximum of {MAX_RECORD_BYTES} bytes; skipped"));
             }
         }
