@@ -258,7 +258,8 @@ fn read_header(text: &[u8], complete: bool) -> Result<Option<Header>, ()> {
 }
 
 /// Checks the header row: two or more names, quoted or made of name
-/// characters, split by one delimiter and ended by a line end. Returns the
+/// characters and spaces (not first), split by one delimiter and ended by a
+/// line end. Returns the
 /// delimiter, or `None` when the row is not complete yet.
 fn header_delimiter(line: &[u8], complete: bool) -> Result<Option<u8>, ()> {
     let mut delimiter = None;
@@ -267,7 +268,10 @@ fn header_delimiter(line: &[u8], complete: bool) -> Result<Option<u8>, ()> {
     loop {
         let end = match line.get(at) {
             Some(b'"') => quoted_name_end(line, at)?,
-            Some(_) => at + line[at..].iter().take_while(|&&b| is_name_byte(b)).count(),
+            Some(&first) if is_name_byte(first) => {
+                at + 1 + line[at + 1..].iter().take_while(|&&b| is_name_byte(b) || b == b' ').count()
+            }
+            Some(_) => at,
             None => at,
         };
         if end == at {
@@ -325,7 +329,8 @@ fn quoted_name_end(line: &[u8], at: usize) -> Result<usize, ()> {
 }
 
 /// Bytes of an unquoted field name: ASCII letters, digits, `_.@#:/()$-`,
-/// and any non-ASCII UTF-8 byte.
+/// and any non-ASCII UTF-8 byte. Spaces may follow the first byte, as in
+/// `Default SD String:`, a key of Windows security events.
 fn is_name_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"_.@#:/()$-".contains(&byte) || byte >= 0x80
 }
@@ -400,7 +405,8 @@ mod tests {
         assert!(matches!(sniff_header(b"EventID,Chan", false), Verdict::NeedMore));
         assert!(matches!(sniff_header(b"EventID,\"Chan", false), Verdict::NeedMore));
         assert!(matches!(sniff_header(b"EventID,Channel\r", false), Verdict::NeedMore));
-        assert!(matches!(sniff_header(b"Level,Date and Time\n", false), Verdict::No(None)));
+        assert!(matches!(sniff_header(b"Level,Date and Time\n", false), Verdict::Yes));
+        assert!(matches!(sniff_header(b"Hello, world\n", false), Verdict::No(None)));
         assert!(matches!(sniff_header(b"EventID\n", false), Verdict::No(None)));
         assert!(matches!(sniff_header(b"a,,b\n", false), Verdict::No(None)));
         assert!(matches!(sniff_header(b"a,b;c\n", false), Verdict::No(None)));

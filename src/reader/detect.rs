@@ -98,7 +98,7 @@ mod tests {
     #[test]
     fn unknown_content_is_reported_once() {
         let out = read(Detect::new(0), b"just some notes\nand more\n", 3);
-        assert_eq!(out.unknown, vec!["\"just s\"".to_string()]);
+        assert_eq!(out.unknown, vec!["\"just some notes\\n\"".to_string()]);
         assert!(out.records.is_empty());
     }
 }

@@ -350,7 +350,9 @@ mod tests {
         assert_eq!(sniff(b"\xEF\xBB\xBF\"EventID\";\"Channel\"\n", false), Sniffed::Format(Format::Csv));
         assert_eq!(sniff(b"EventID\tChannel", false), Sniffed::NeedMore);
         assert_eq!(sniff(b"EventID\tChannel", true), Sniffed::Format(Format::Csv));
-        assert_eq!(sniff(b"hello world", false), Sniffed::Unknown("\"hello world\"".into()));
+        assert_eq!(sniff(b"hello world", false), Sniffed::NeedMore);
+        assert_eq!(sniff(b"hello world\n", false), Sniffed::Unknown("\"hello world\\n\"".into()));
+        assert_eq!(sniff(b"hello world", true), Sniffed::Unknown("\"hello world\"".into()));
         assert_eq!(sniff(b"EventID\n10\n", false), Sniffed::Unknown("\"EventID\\n10\\n\"".into()));
     }
 

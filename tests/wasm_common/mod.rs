@@ -170,7 +170,7 @@ fn scanner_reports_truncated_evtx_and_unknown_format() {
     assert!(text(&warnings.get(0), "message").starts_with("truncated EVTX file: the file header needs 4096 bytes"));
 
     let mut scanner = engine.scanner("notes.txt".into());
-    let error = scanner.push(b"hello world").unwrap_err().dyn_into::<js_sys::Error>().unwrap();
+    let error = scanner.push(b"hello world\n").unwrap_err().dyn_into::<js_sys::Error>().unwrap();
     assert_eq!(String::from(error.name()), "InputError");
     assert_eq!(text(&error, "code"), "unknown-format");
     assert!(String::from(error.message()).starts_with("notes.txt: unknown format"));
