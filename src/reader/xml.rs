@@ -127,7 +127,8 @@ impl XmlReader {
                 }
                 Outcome::Invalid(at, message) => {
                     self.state.invalid(base + at as u64, message, sink);
-                    position += at + 1;
+                    // Past the damage, so the search for the next event moves on.
+                    position = (position + at + 1).min(self.buffer.len());
                 }
             }
         }
