@@ -4,7 +4,7 @@
 //! input of its own (XML, JSON or CSV).
 //!
 //! An unpaired surrogate or a lone last byte becomes U+FFFD in the value
-//! that holds it; the rest of the record is kept. Offsets in records and
+//! that contains it; the rest of the record is kept. Offsets in records and
 //! warnings are mapped back to bytes of the UTF-16 input.
 
 use std::collections::VecDeque;

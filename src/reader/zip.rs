@@ -696,7 +696,7 @@ mod tests {
 
     #[test]
     fn data_descriptors_end_deflated_and_stored_members() {
-        // The stored content holds a descriptor signature that does not
+        // The stored content contains a descriptor signature that does not
         // match, which must not end the member.
         let tricky = b"a,b\nPK\x07\x08 inside,y\n";
         let deflated = Entry { descriptor: true, ..entry("a.json", A) };
