@@ -73,6 +73,22 @@ pub fn evaluate(event: JsValue) -> Result<JsValue, JsValue> {
     to_js(&default_engine().evaluate(&event))
 }
 
+/// Counts the ASCII case-insensitive occurrences of `literal` in raw
+/// bytes, as UTF-8 or (with `utf16`) UTF-16LE text: the prefilter's search
+/// alone, for measuring how fast the input can be read at all.
+#[wasm_bindgen(js_name = countLiteral)]
+pub fn count_literal(bytes: &[u8], literal: &str, utf16: bool) -> u32 {
+    let prefilter = crate::prefilter::Prefilter::new(&[literal.to_string()]);
+    let mut count = 0;
+    let mut rest = bytes;
+    loop {
+        let found = if utf16 { prefilter.find_utf16le(rest) } else { prefilter.find(rest) };
+        let Some(position) = found else { return count };
+        count += 1;
+        rest = &rest[position + 1..];
+    }
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {
@@ -223,9 +239,21 @@ impl JsEngine {
         to_js(&warnings)
     }
 
-    /// Starts a streaming scan of one input named `file`.
-    pub fn scanner(&self, file: String) -> JsScanner {
-        JsScanner { inner: Scanner::new(self.inner.clone(), file) }
+    /// Starts a streaming scan of one input named `file`. `prefilter`
+    /// (true unless set) skips records that contain no literal the rules
+    /// need; matches are the same either way.
+    pub fn scanner(&self, file: String, prefilter: Option<bool>) -> JsScanner {
+        let mut inner = Scanner::new(self.inner.clone(), file);
+        inner.set_prefilter(prefilter.unwrap_or(true));
+        JsScanner { inner }
+    }
+
+    /// The literals the raw-byte prefilter searches for, or `null` when
+    /// some rule has none and every record is parsed.
+    #[wasm_bindgen(js_name = prefilterLiterals)]
+    pub fn prefilter_literals(&self) -> Result<JsValue, JsValue> {
+        let literals: Option<Vec<&str>> = self.inner.prefilter().map(|p| p.literals().collect());
+        to_js(&literals)
     }
 }
 

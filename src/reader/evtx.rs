@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use evtx::{EvtxChunkData, ParserSettings};
+use evtx::{EvtxChunkData, EvtxChunkHeader, ParserSettings};
 
 use super::{Reader, Sink};
 use crate::event::Event;
@@ -77,6 +77,14 @@ impl EvtxReader {
             sink.warning(None, offset, message);
             return;
         }
+        if let Some(prefilter) = sink.prefilter() {
+            if prefilter.find_utf16le(&data).is_none() {
+                let count = record_count(&data);
+                self.records += count;
+                sink.skipped(count);
+                return;
+            }
+        }
         let mut chunk = match EvtxChunkData::new(data, false) {
             Ok(chunk) => chunk,
             Err(error) => {
@@ -112,6 +120,17 @@ impl EvtxReader {
             }
         }
     }
+}
+
+/// The number of records a chunk header declares, or 0 when it is unreadable
+/// or implausible (a record takes at least 24 bytes).
+fn record_count(chunk: &[u8]) -> u64 {
+    let Ok(header) = EvtxChunkHeader::from_bytes(chunk) else { return 0 };
+    let count = header.last_event_record_number.wrapping_sub(header.first_event_record_number).wrapping_add(1);
+    if header.last_event_record_number < header.first_event_record_number || count > (CHUNK_SIZE as u64) / RECORD_HEADER_SIZE {
+        return 0;
+    }
+    count
 }
 
 fn record_event(json: &[u8]) -> Result<Event, String> {

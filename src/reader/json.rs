@@ -77,6 +77,9 @@ impl JsonReader {
 
     fn read_lines(&mut self, at_end: bool, sink: &mut dyn Sink) {
         let mut start = 0;
+        // The first prefilter hit at or after `start`; lines that end before
+        // it contain no literal and are skipped unparsed.
+        let mut hit = self.next_hit(0, sink);
         loop {
             let end = match memchr::memchr(b'\n', &self.buffer[start..]) {
                 Some(position) => start + position,
@@ -86,7 +89,13 @@ impl JsonReader {
             if self.skipping {
                 self.skipping = false;
             } else if !self.buffer[start..end].trim_ascii().is_empty() {
-                self.emit(start, end, sink);
+                if hit.is_some_and(|h| h < end) {
+                    self.emit(start, end, sink);
+                    hit = self.next_hit(end, sink);
+                } else {
+                    self.records += 1;
+                    sink.skipped(1);
+                }
             }
             start = (end + 1).min(self.buffer.len());
             if end == self.buffer.len() {
@@ -99,6 +108,15 @@ impl JsonReader {
             sink.warning(Some(self.records), self.base, too_large());
             self.skipping = true;
             self.consume(self.buffer.len());
+        }
+    }
+
+    /// Where the prefilter next finds a literal from `from` on; `Some(from)`
+    /// when there is no prefilter, so every line is parsed.
+    fn next_hit(&self, from: usize, sink: &dyn Sink) -> Option<usize> {
+        match sink.prefilter() {
+            None => Some(from),
+            Some(prefilter) => prefilter.find(&self.buffer[from..]).map(|position| from + position),
         }
     }
 
@@ -134,6 +152,9 @@ impl JsonReader {
                             let start = s.start.take().unwrap_or(index);
                             if self.skipping {
                                 self.skipping = false;
+                            } else if sink.prefilter().is_some_and(|p| p.find(&self.buffer[start..=index]).is_none()) {
+                                self.records += 1;
+                                sink.skipped(1);
                             } else {
                                 self.emit(start, index + 1, sink);
                             }
@@ -274,6 +295,10 @@ mod tests {
         fn warning(&mut self, record: Option<u64>, offset: u64, message: String) {
             self.warnings.push((record, offset, message));
         }
+        fn prefilter(&self) -> Option<&crate::prefilter::Prefilter> {
+            None
+        }
+        fn skipped(&mut self, _records: u64) {}
     }
 
     fn read(input: &[u8], piece: usize) -> Collect {
