@@ -20,6 +20,7 @@ const MAX_SNIFF_BYTES: usize = 64 * 1024;
 
 /// Counts for one scanned input.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub file: String,
     /// `evtx`, `json` or `xml`, once known.
