@@ -3,7 +3,7 @@
 //!
 //! For each rule, [`required_literals`] derives a set of literals one of
 //! which every event the rule matches must contain. A rule set's prefilter
-//! is the union over its rules; one rule without such a set (a top-level
+//! is the union over its rules. One rule without such a set (a top-level
 //! `not`, a `null` test) turns the prefilter off for the whole set. Input
 //! that contains none of the literals cannot match and is skipped unparsed.
 //!
@@ -58,7 +58,7 @@ pub fn required_literals(rules: &[Rule]) -> Option<Vec<String>> {
     Some(union)
 }
 
-/// A set of literals one of which every event `rule` matches contains.
+/// Derives a set of literals, one of which every event `rule` matches contains.
 pub fn rule_literals(rule: &Rule) -> Option<Vec<String>> {
     condition_literals(rule, &rule.condition)
 }
@@ -95,7 +95,8 @@ fn value_literal(value: &ValueTest) -> Option<String> {
     }
 }
 
-/// The longest part of `literal` that every export writes as is, lower-cased.
+/// Returns the longest part of `literal` that every export writes unescaped,
+/// lower-cased, if it is long enough and cannot come from a binary value.
 fn safe_piece(literal: &str) -> Option<String> {
     let piece = literal
         .split(|c: char| !is_unescaped(c))
@@ -115,8 +116,8 @@ fn is_unescaped(c: char) -> bool {
     c.is_ascii_alphanumeric() || " .-_:,;=+()[]{}|@#$%!?~^`*".contains(c)
 }
 
-/// Of several literal sets (alternatives of an AND), the one most likely to
-/// rule input out: the longest shortest literal, then the fewest literals.
+/// Picks, of several literal sets (alternatives of an AND), the one most
+/// likely to rule input out: the longest shortest literal, then the fewest.
 fn best(sets: impl Iterator<Item = Vec<String>>) -> Option<Vec<String>> {
     sets.max_by_key(|set| {
         let shortest = set.iter().map(String::len).min().unwrap_or(0);
@@ -124,7 +125,7 @@ fn best(sets: impl Iterator<Item = Vec<String>>) -> Option<Vec<String>> {
     })
 }
 
-/// The union of literal sets of an OR; `None` if any branch has none.
+/// Merges the literal sets of an OR, or returns `None` if a branch has none.
 fn union(sets: impl Iterator<Item = Option<Vec<String>>>) -> Option<Vec<String>> {
     let mut all = Vec::new();
     for set in sets {
@@ -154,17 +155,17 @@ impl Prefilter {
         let mut lowered: Vec<String> = literals.iter().map(|l| l.to_ascii_lowercase()).collect();
         lowered.sort_by_key(String::len);
         lowered.dedup();
-        let mut kept: Vec<String> = Vec::new();
+        let mut minimal: Vec<String> = Vec::new();
         for literal in lowered {
-            if !literal.is_empty() && !kept.iter().any(|k| literal.contains(k.as_str())) {
-                kept.push(literal);
+            if !literal.is_empty() && !minimal.iter().any(|shorter| literal.contains(shorter.as_str())) {
+                minimal.push(literal);
             }
         }
-        let needles = kept.into_iter().map(|text| Needle::new(text.into_bytes())).collect();
+        let needles = minimal.into_iter().map(|text| Needle::new(text.into_bytes())).collect();
         Prefilter { needles }
     }
 
-    /// The literals searched for.
+    /// Lists the literals searched for.
     pub fn literals(&self) -> impl Iterator<Item = &str> {
         self.needles.iter().map(|n| std::str::from_utf8(&n.text).unwrap_or_default())
     }

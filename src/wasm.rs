@@ -1,4 +1,4 @@
-//! The JavaScript API, and the only module that knows about wasm-bindgen.
+//! The JavaScript API, and the only module that uses wasm-bindgen.
 //!
 //! Every export returns a `Result`, so a problem reaches JavaScript as a
 //! thrown `Error` (with `name` set to `RuleError`, `InputError` or
@@ -144,10 +144,10 @@ pub struct JsEngine {
 
 #[wasm_bindgen(js_class = Engine)]
 impl JsEngine {
-    /// `new Engine({ rules, defaultRules, strict })`. `rules` holds YAML
-    /// texts or `{ name, yaml }` objects; `defaultRules` (true unless set)
-    /// includes the bundled rules; with `strict`, a rule that fails to load
-    /// throws instead of being listed in `warnings`.
+    /// Compiles `new Engine({ rules, defaultRules, strict })`. `rules` is an
+    /// array of YAML texts or `{ name, yaml }` objects. `defaultRules` (true
+    /// unless set) adds the bundled rules. With `strict`, a rule that fails
+    /// to load throws instead of being listed in `warnings`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsEngine, JsValue> {
         let options: EngineOptions = if options.is_undefined() || options.is_null() {
@@ -194,7 +194,7 @@ impl JsEngine {
         to_js(&results)
     }
 
-    /// The loaded rules: id, title, level, logsource and more.
+    /// Lists the loaded rules: id, title, level, logsource and more.
     pub fn rules(&self) -> Result<JsValue, JsValue> {
         let rules: Vec<RuleInfo> = self
             .inner
@@ -248,8 +248,8 @@ impl JsEngine {
         JsScanner { inner }
     }
 
-    /// The literals the raw-byte prefilter searches for, or `null` when
-    /// some rule has none and every record is parsed.
+    /// Lists the literals the raw-byte prefilter searches for, or returns
+    /// `null` when some rule has none and every record is parsed.
     #[wasm_bindgen(js_name = prefilterLiterals)]
     pub fn prefilter_literals(&self) -> Result<JsValue, JsValue> {
         let literals: Option<Vec<&str>> = self.inner.prefilter().map(|p| p.literals().collect());
@@ -260,7 +260,7 @@ impl JsEngine {
 const ENGINE_OPTIONS: &[&str] = &["rules", "defaultRules", "strict"];
 
 /// Rejects misspelt options, which would otherwise be ignored silently
-/// (serde-wasm-bindgen reads only the fields it knows).
+/// (serde-wasm-bindgen reads only the fields it expects).
 fn check_option_names(options: &JsValue) -> Result<(), JsValue> {
     let Some(object) = options.dyn_ref::<js_sys::Object>() else {
         return Err(js_error("TypeError", "invalid-options", "Engine options must be an object"));

@@ -35,7 +35,7 @@ fn scan(engine: &Arc<Engine>, bytes: &[u8], piece: usize, prefilter: bool) -> (V
 }
 
 #[test]
-fn every_test_file_gives_the_same_matches_with_and_without_prefilter() {
+fn test_files_match_alike_with_and_without() {
     let engine = Arc::new(Engine::with_default_rules());
     assert!(engine.prefilter().is_some(), "the default rules have a prefilter");
     let mut files = Vec::new();
