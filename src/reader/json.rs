@@ -178,8 +178,10 @@ impl JsonReader {
         self.compact(sink);
     }
 
-    /// Skips a stray top-level scalar up to the next separator.
+    /// Skips a stray top-level scalar (or a stray `}` or `]`) up to the
+    /// next separator, always past its first byte.
     fn skip_scalar(&self, mut index: usize) -> usize {
+        index += 1;
         while index < self.buffer.len() && !matches!(self.buffer[index], b',' | b']' | b'{' | b'[' | b'\n') {
             index += 1;
         }
@@ -350,6 +352,22 @@ mod tests {
         assert_eq!(out.records.len(), 2);
         assert_eq!(out.warnings[0].0, Some(2));
         assert_eq!(out.records[1].0, 3);
+    }
+
+    #[test]
+    fn stray_closing_brackets_are_reported_once_each() {
+        let out = read(b"}{\"a\":1}]\n", 100);
+        assert_eq!(out.records, vec![(2, 1, Some("1".into()))]);
+        assert_eq!(
+            out.warnings,
+            vec![
+                (Some(1), 0, "expected a JSON object, found '}'".into()),
+                (Some(3), 8, "expected a JSON object, found ']'".into()),
+            ]
+        );
+        let out = read(b"[{\"a\":1}]]", 100);
+        assert_eq!(out.records.len(), 1);
+        assert_eq!(out.warnings, vec![(Some(2), 9, "expected a JSON object, found ']'".into())]);
     }
 
     #[test]
