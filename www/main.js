@@ -99,6 +99,7 @@ function addFiles({ files, unreadable }) {
     return;
   }
   startRun();
+  document.body.dataset.scan = 'running';
   const entries = fresh.map(({ file, name }) => ({
     id: state.nextFileId++,
     file,
@@ -156,7 +157,7 @@ function onScanEvent(message) {
     case 'failed':
       entry.status = 'failed';
       entry.error = message.error;
-      addWarnings([{ file: entry.name, record: null, offset: null, message: message.error.message }]);
+      addWarnings([{ file: entry.name, record: null, offset: null, message: message.error.message, unreadableFile: true }]);
       break;
   }
   if (!isRunning() && !state.run.ended) state.run.ended = performance.now();
@@ -192,6 +193,7 @@ function rescan() {
   state.rulesChanged = false;
   detail.clear();
   startRun();
+  document.body.dataset.scan = 'running';
   for (const entry of state.files) Object.assign(entry, { status: 'queued', summary: emptySummary(), elapsed: 0, error: null });
   pool.enqueue(state.files.map(({ id, file, name }) => ({ id, file, name })));
   dirty.results = dirty.warnings = true;
@@ -274,6 +276,8 @@ function scheduleRender() {
 function render() {
   frame = 0;
   const running = isRunning();
+  // data-scan lets scripts, such as the browser tests, wait for a scan to end.
+  document.body.dataset.scan = running ? 'running' : 'idle';
   if (state.fatal) {
     $('fatal').hidden = false;
     $('fatal').textContent = `The scanner stopped working: ${state.fatal.message}. Reload the page to start again.`;
@@ -284,7 +288,7 @@ function render() {
     hits: state.hits,
     bundledIds: state.bundledIds,
     bundledOn: state.bundledOn,
-    warningCount: state.warnings.length,
+    warningCount: state.warnings.filter((warning) => !warning.unreadableFile).length,
     rulesChanged: state.rulesChanged,
   });
   $('files-section').hidden = state.files.length === 0;

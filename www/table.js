@@ -22,13 +22,29 @@ function cell(row, text, className) {
   return td;
 }
 
+/** Shortens a long file name in the middle, so its end (the extension) stays visible. */
+export function shortName(name, maxLength = 28) {
+  if (name.length <= maxLength) return name;
+  const tail = Math.ceil((maxLength - 1) / 2);
+  return `${name.slice(0, maxLength - 1 - tail)}…${name.slice(-tail)}`;
+}
+
+/** Fills a time cell, with a line break opportunity between date and time of day. */
+function timeCell(row, timestamp) {
+  const td = cell(row, '', 'mono time');
+  const text = timestamp ?? '';
+  const split = text.search(/[T ]/);
+  if (split === -1) td.textContent = text;
+  else td.append(text.slice(0, split + 1), document.createElement('wbr'), text.slice(split + 1));
+}
+
 function buildRow({ seq, match }) {
   const row = document.createElement('tr');
   row.dataset.seq = seq;
   row.tabIndex = -1;
   row.setAttribute('aria-selected', 'false');
 
-  cell(row, match.timestamp, 'mono nowrap');
+  timeCell(row, match.timestamp);
   cell(row, match.computer);
   cell(row, match.ruleTitle, 'rule-title');
   row.insertCell().append(levelBadge(match.level));
@@ -37,7 +53,7 @@ function buildRow({ seq, match }) {
   const process = cell(row, processText(match), 'mono');
   process.title = [source, target].filter(Boolean).join('\n→ ');
 
-  const file = cell(row, `${baseName(match.file ?? '')} #${match.record ?? '?'}`, 'column-file');
+  const file = cell(row, `${shortName(baseName(match.file ?? ''))} #${match.record ?? '?'}`, 'column-file nowrap');
   file.title = match.file ?? '';
   return row;
 }
