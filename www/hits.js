@@ -32,11 +32,12 @@ export function processPair(match) {
   return { source: fields.Image ?? '', target: '' };
 }
 
-/** Returns the process pair as one line of text, with base names. */
+/** Returns the process pair as one line of text, with base names; "→ target" when only the target is known. */
 export function processText(match) {
   const { source, target } = processPair(match);
   if (source && target) return `${baseName(source)} → ${baseName(target)}`;
-  return baseName(source || target);
+  if (target) return `→ ${baseName(target)}`;
+  return baseName(source);
 }
 
 const SORT_KEYS = {
@@ -56,7 +57,7 @@ function compare(a, b) {
 
 /**
  * Returns the hits that pass the filter, in sort order. Ties keep the order
- * of discovery (file, then record), so the order is stable.
+ * in which the hits were found, so the order is stable.
  */
 export function selectHits(hits, { text, level, rule }, { key, descending }) {
   const needle = text.trim().toLowerCase();

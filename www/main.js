@@ -33,7 +33,9 @@ const state = {
   sort: { key: 'time', descending: false },
   selected: null,
   view: [],
-  run: { started: 0, ended: 0 },
+  // Scan time over all runs: `activeMs` of the finished runs, plus the
+  // current run since `started`.
+  run: { started: 0, activeMs: 0 },
   fatal: null,
 };
 
@@ -81,7 +83,11 @@ function isRunning() {
 }
 
 function startRun() {
-  if (!isRunning()) state.run = { started: performance.now(), ended: 0 };
+  if (!isRunning()) state.run.started = performance.now();
+}
+
+function scanTime() {
+  return state.run.activeMs + (isRunning() ? performance.now() - state.run.started : 0);
 }
 
 function addFiles({ files, unreadable }) {
@@ -160,7 +166,10 @@ function onScanEvent(message) {
       addWarnings([{ file: entry.name, record: null, offset: null, message: message.error.message, unreadableFile: true }]);
       break;
   }
-  if (!isRunning() && !state.run.ended) state.run.ended = performance.now();
+  if (!isRunning() && state.run.started) {
+    state.run.activeMs += performance.now() - state.run.started;
+    state.run.started = 0;
+  }
   scheduleRender();
 }
 
@@ -192,6 +201,7 @@ function rescan() {
   state.selected = null;
   state.rulesChanged = false;
   detail.clear();
+  state.run = { started: 0, activeMs: 0 };
   startRun();
   document.body.dataset.scan = 'running';
   for (const entry of state.files) Object.assign(entry, { status: 'queued', summary: emptySummary(), elapsed: 0, error: null });
@@ -205,6 +215,7 @@ function clearAll() {
   Object.assign(state, {
     files: [], hits: [], hitsNotKept: 0, warnings: [], selected: null, rulesChanged: false, view: [],
   });
+  state.run = { started: 0, activeMs: 0 };
   state.filter = { text: '', level: '', rule: '' };
   $('filter-text').value = '';
   $('intake-status').textContent = '';
@@ -294,8 +305,7 @@ function render() {
   $('files-section').hidden = state.files.length === 0;
   document.body.classList.toggle('has-files', state.files.length > 0);
   renderFiles($('file-list'), state.files, (id) => pool.cancel(id));
-  const elapsed = (state.run.ended || performance.now()) - state.run.started;
-  renderOverall($('overall'), $('overall-progress'), state.files, elapsed);
+  renderOverall($('overall'), $('overall-progress'), state.files, scanTime());
   $('cancel-all').hidden = !running;
   rulesPanel.setLocked(running);
   $('rules-stale').hidden = !state.rulesChanged || running;

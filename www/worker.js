@@ -53,7 +53,11 @@ async function scan({ id, file, name }) {
         return;
       }
       position += bytes.length;
-      if (position < file.size) next = readSlice(file, position);
+      if (position < file.size) {
+        next = readSlice(file, position);
+        // A read that fails after the scan has stopped would otherwise be an unhandled rejection.
+        next.catch(() => {});
+      }
 
       const matches = scanner.push(bytes);
       report('progress', { matches, warnings: scanner.takeWarnings() });
