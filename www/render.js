@@ -74,7 +74,7 @@ export function verdict({ files, hits, bundledIds, bundledOn, warningCount, rule
   }
   const title = bundledOn ? `No EDR-Freeze activity in ${checked}` : `Bundled EDR-Freeze rules off; ${checked} checked`;
   const tone = ownHits || incomplete ? 'caution' : 'clear';
-  return { tone, title, detail: details.join(' ') || 'Every record of every file was read.' };
+  return { tone, title, detail: details.join(' ') || 'No file or record was reported as unreadable.' };
 }
 
 export function renderVerdict(section, state) {

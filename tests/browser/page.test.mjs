@@ -132,7 +132,8 @@ function writeTemp(name, content) {
 function damagedFiles() {
   const truncated = writeTemp('truncated.evtx', readFileSync(EVTX).subarray(0, 3000));
   const goodLine = JSON.stringify(JSON.parse(readFileSync(JSON_SAMPLE, 'utf8')));
-  const brokenLine = '{"Event": {"System": {"EventID": 10, broken';
+  // The broken line names WerFaultSecure.exe, as a damaged record of interest would.
+  const brokenLine = '{"Event": {"EventData": {"SourceImage": "C:\\\\Windows\\\\System32\\\\WerFaultSecure.exe", broken';
   const ndjson = writeTemp('broken-line.ndjson', `${goodLine}\n${brokenLine}\n`);
   const notes = writeTemp('notes.txt', 'not an event log\n');
   return { truncated, ndjson, notes, brokenOffset: Buffer.byteLength(goodLine) + 1 };
