@@ -54,6 +54,7 @@ struct Collected {
     matches: Vec<Match>,
     warnings: Vec<Warning>,
     use_prefilter: bool,
+    include_event: bool,
 }
 
 impl Sink for Collected {
@@ -72,6 +73,9 @@ impl Sink for Collected {
             found.file = Some(self.summary.file.clone());
             found.record = Some(index);
             found.offset = Some(offset);
+            if self.include_event {
+                found.event = Some(event.to_map());
+            }
             self.summary.matches += 1;
             self.matches.push(found);
         }
@@ -94,7 +98,7 @@ impl Scanner {
         let summary = Summary { file: file.into(), ..Summary::default() };
         Scanner {
             state: State::Sniffing(Vec::new()),
-            collected: Collected { engine, summary, matches: Vec::new(), warnings: Vec::new(), use_prefilter: true },
+            collected: Collected { engine, summary, matches: Vec::new(), warnings: Vec::new(), use_prefilter: true, include_event: false },
             failed: None,
         }
     }
@@ -103,6 +107,12 @@ impl Scanner {
     /// on it; without it every record is parsed, which is slower.
     pub fn set_prefilter(&mut self, enabled: bool) {
         self.collected.use_prefilter = enabled;
+    }
+
+    /// Adds every field of the matched event to each match (off by
+    /// default, because it makes matches larger).
+    pub fn set_include_event(&mut self, enabled: bool) {
+        self.collected.include_event = enabled;
     }
 
     /// Reads the next piece of the input and returns the matches of the

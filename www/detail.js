@@ -1,10 +1,9 @@
 // The detail view of one hit: why the rule matched (each field test, with
 // the matched text marked in the event's value), the event's identity, the
-// fields the rule tests, and for JSON input the whole record.
+// fields the rule tests, and the whole record.
 
 import { levelBadge } from './table.js';
 import { formatCount, utf8RangeToIndexes } from './text.js';
-import { readJsonRecord } from './record.js';
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -68,7 +67,9 @@ function fieldsTable(fields) {
   for (const [name, value] of Object.entries(fields ?? {})) {
     const row = body.insertRow();
     row.append(element('th', 'mono', name));
-    row.insertCell().append(element('pre', 'value', value));
+    // A repeated field (unnamed `Data` elements) has an array of values.
+    const text = Array.isArray(value) ? value.join('\n') : value === null ? 'null' : String(value);
+    row.insertCell().append(element('pre', 'value', text));
   }
   return table;
 }
@@ -122,33 +123,19 @@ export class DetailView {
       record,
     );
     this.container.hidden = false;
-    this.#showRecord(record, seq, match, source);
+    this.#showRecord(record, match);
   }
 
   focus() {
     this.container.focus();
   }
 
-  async #showRecord(section, seq, match, source) {
-    const note = (text) => section.append(element('p', 'note', text));
-    if (!source?.file || source.format !== 'json' || match.offset === undefined) {
-      // NOTE: the wasm API returns only the fields a rule tests, so EVTX records cannot be shown whole here.
-      const format = source?.format ? source.format.toUpperCase() : 'this';
-      note(`The whole record is shown for JSON input only. For ${format} input, see the fields the rule tests above.`);
-      return;
+  #showRecord(section, match) {
+    if (match.event) {
+      // Every field of the event, under the names the rules use.
+      section.append(fieldsTable(match.event));
+    } else {
+      section.append(element('p', 'note', 'The whole record is not available for this hit.'));
     }
-    let record = null;
-    try {
-      record = await readJsonRecord(source.file, match.offset);
-    } catch (error) {
-      note(`The record could not be read again from the file: ${error.message}`);
-      return;
-    }
-    if (this.current !== seq) return;
-    if (record === null) {
-      note('The record could not be read again from the file: no complete JSON object within 1 MiB of its offset.');
-      return;
-    }
-    section.append(element('pre', 'value json', JSON.stringify(record, null, 2)));
   }
 }

@@ -37,7 +37,8 @@ function readSlice(file, start) {
 }
 
 async function scan({ id, file, name }) {
-  const scanner = engine.scanner(name);
+  // Matches carry the whole event, so the detail view can show any format.
+  const scanner = engine.scanner(name, true, true);
   const started = performance.now();
   const report = (type, extra) =>
     postMessage({ type, id, summary: scanner.summary(), elapsed: performance.now() - started, ...extra });

@@ -158,12 +158,15 @@ test('EVTX sample shows one EDR-Freeze hit', async () => {
     assert.ok(detail.includes(expected), `detail view lacks ${expected}`);
   }
   assert.equal(await page.locator('#rule-summary tbody tr').count(), 1);
+  const record = await page.locator('#detail section.record').innerText();
+  assert.match(record, /GrantedAccess\s+0x1fffff/);
+  assert.match(record, /Provider_Name\s+Microsoft-Windows-Sysmon/);
   assertOwnOrigin(requests);
   assertNoErrors(errors);
   await page.close();
 });
 
-test('JSON sample shows hit and record', async () => {
+test('JSON sample shows hit and whole record', async () => {
   const { page, requests, errors } = await openPage();
   await dropFiles(page, [JSON_SAMPLE]);
 
@@ -172,8 +175,9 @@ test('JSON sample shows hit and record', async () => {
   assert.equal(rows.length, 1);
   assert.match(rows[0], new RegExp(TITLE));
   assert.equal(await callTraceMark(page), NEEDLE);
-  const record = await page.locator('#detail pre.json').innerText();
-  assert.match(record, /"EventRecordID": 445923/);
+  const record = await page.locator('#detail section.record').innerText();
+  assert.match(record, /EventRecordID\s+445923/);
+  assert.match(record, /SourceUser\s+swachchhanda\\xodih/);
   assertOwnOrigin(requests);
   assertNoErrors(errors);
   await page.close();
