@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::error::RuleError;
 use crate::event::Event;
 use crate::logsource::{EventKey, Gate};
+use crate::prefilter::{self, Prefilter};
 use crate::sigma::detection::{FieldTable, SearchBody, ValueTest};
 use crate::sigma::view::View;
 use crate::sigma::{self, Rule};
@@ -43,6 +44,7 @@ pub struct Engine {
     fields: FieldTable,
     errors: Vec<RuleError>,
     notes: Vec<String>,
+    prefilter: Option<Prefilter>,
 }
 
 /// Builds an [`Engine`] from rule texts.
@@ -77,6 +79,7 @@ impl EngineBuilder {
         for (name, yaml) in &self.sources {
             engine.add(name, yaml);
         }
+        engine.prefilter = prefilter::required_literals(&engine.rules).map(|literals| Prefilter::new(&literals));
         engine
     }
 }
@@ -119,6 +122,12 @@ impl Engine {
     /// Loaded rules that can never match a Windows event, with the reason.
     pub fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    /// The raw-byte prefilter of this rule set, or `None` when some rule
+    /// has no required literal and every record must be parsed.
+    pub fn prefilter(&self) -> Option<&Prefilter> {
+        self.prefilter.as_ref()
     }
 
     /// Evaluates one event against every rule.
@@ -165,6 +174,7 @@ impl Engine {
             file: None,
             record: None,
             offset: None,
+            event: None,
         }
     }
 
@@ -264,6 +274,10 @@ pub struct Match {
     pub fields: BTreeMap<String, String>,
     /// Why the rule matched.
     pub reasons: Vec<Reason>,
+    /// Every field of the event, when the scanner was asked for it: a
+    /// name maps to its value, or to an array when the name repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// One field test that made a rule match.

@@ -13,10 +13,12 @@ use std::sync::Arc;
 use crate::engine::{Engine, Match};
 use crate::error::{InputError, Warning};
 use crate::event::Event;
+use crate::prefilter::Prefilter;
 use crate::reader::{Detect, Format, Reader, Sink};
 
 /// Counts for one scanned input.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub file: String,
     /// The outermost format, once known: `evtx`, `json`, `xml`, `csv`,
@@ -25,6 +27,8 @@ pub struct Summary {
     pub bytes: u64,
     /// Records read, including those that could not be parsed.
     pub records: u64,
+    /// Records ruled out by the prefilter without being parsed.
+    pub records_skipped: u64,
     pub matches: u64,
     pub warnings: u64,
 }
@@ -48,6 +52,8 @@ struct Collected {
     /// `(index, offset)` of the last record delivered, to tell a warning
     /// about a delivered record from one about a record that was lost.
     last_record: Option<(u64, u64)>,
+    use_prefilter: bool,
+    include_event: bool,
 }
 
 impl Collected {
@@ -67,6 +73,9 @@ impl Collected {
             found.file = Some(file.clone());
             found.record = Some(index);
             found.offset = Some(offset);
+            if self.include_event {
+                found.event = Some(event.to_map());
+            }
             self.summary.matches += 1;
             self.matches.push(found);
         }
@@ -88,6 +97,15 @@ impl Collected {
 }
 
 impl Sink for Collected {
+    fn prefilter(&self) -> Option<&Prefilter> {
+        self.engine.prefilter().filter(|_| self.use_prefilter)
+    }
+
+    fn skipped(&mut self, records: u64) {
+        self.summary.records += records;
+        self.summary.records_skipped += records;
+    }
+
     fn record(&mut self, event: Event, index: u64, offset: u64) {
         self.evaluate(None, event, index, offset);
     }
@@ -121,8 +139,22 @@ impl Scanner {
             warnings: Vec::new(),
             unknown: None,
             last_record: None,
+            use_prefilter: true,
+            include_event: false,
         };
         Scanner { reader: Detect::new(0), collected, failed: None, finished: false }
+    }
+
+    /// Turns the raw-byte prefilter off (or back on). Matches never depend
+    /// on it; without it every record is parsed, which is slower.
+    pub fn set_prefilter(&mut self, enabled: bool) {
+        self.collected.use_prefilter = enabled;
+    }
+
+    /// Adds every field of the matched event to each match (off by
+    /// default, because it makes matches larger).
+    pub fn set_include_event(&mut self, enabled: bool) {
+        self.collected.include_event = enabled;
     }
 
     /// Reads the next piece of the input and returns the matches of the

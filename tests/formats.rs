@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use sigma_edge::reader::{Detect, Reader, Sink};
-use sigma_edge::{scan_bytes, Engine, Event, Match, Summary, Warning};
+use sigma_edge::{Engine, Event, Match, Scanner, Summary, Warning};
 
 const EDR_FREEZE: &str = "387df17d-3b04-448f-8669-9e7fd5e5fd8c";
 const LSASS_DUMP: &str = "9f5c1d59-33be-4e60-bcab-85d2f566effd";
@@ -47,9 +47,21 @@ fn data(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
+/// Scans a file with every record parsed. The raw-byte prefilter would
+/// skip damaged records that cannot match without reporting them, and
+/// these tests check that the readers report them.
 fn scan(name: &str) -> (Vec<Match>, Vec<Warning>, Summary) {
+    scan_with(name, false)
+}
+
+fn scan_with(name: &str, prefilter: bool) -> (Vec<Match>, Vec<Warning>, Summary) {
     let engine = Arc::new(Engine::with_default_rules());
-    scan_bytes(engine, name, &data(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    let mut scanner = Scanner::new(engine, name);
+    scanner.set_prefilter(prefilter);
+    let mut matches = scanner.push(&data(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (rest, summary) = scanner.finish().unwrap_or_else(|e| panic!("{name}: {e}"));
+    matches.extend(rest);
+    (matches, scanner.take_warnings(), summary)
 }
 
 /// Groups the rule ids of the matches in `file` by record number, sorted.
@@ -104,6 +116,22 @@ fn edr_freeze_match_same_in_every_format() {
         assert_eq!(found.fields["SourceImage"], r"C:\Windows\System32\WerFaultSecure.exe", "{name}");
         let target = r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.25100.9008-0\MsMpEng.exe";
         assert_eq!(found.fields["TargetImage"], target, "{name}");
+    }
+}
+
+#[test]
+fn prefilter_changes_no_match() {
+    let mut files: Vec<String> = FORMATS.iter().map(|(name, _)| format!("formats/{name}")).collect();
+    files.extend(["formats/edr-freeze.zip", "formats/otrf-captures.zip"].map(String::from));
+    let defects = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/formats/defects");
+    let mut names: Vec<String> = std::fs::read_dir(defects).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    files.extend(names.into_iter().map(|name| format!("formats/defects/{name}")));
+    for file in &files {
+        let (all, _, all_summary) = scan_with(file, false);
+        let (filtered, _, filtered_summary) = scan_with(file, true);
+        assert_eq!(filtered, all, "{file}");
+        assert_eq!(filtered_summary.records, all_summary.records, "{file}");
     }
 }
 
@@ -325,7 +353,7 @@ fn evtx_cut_inside_its_chunk() {
     let engine = Arc::new(Engine::with_default_rules());
 
     let after_record = record_start + record_size + 100;
-    let (matches, warnings, summary) = scan_bytes(engine.clone(), "cut.evtx", &whole[..after_record]).unwrap();
+    let (matches, warnings, summary) = scan_cut(&engine, &whole[..after_record]);
     assert_eq!((summary.records, summary.matches, summary.warnings), (1, 1, 1));
     assert_eq!(matches[0].rule_id, EDR_FREEZE);
     let message = format!(
@@ -335,7 +363,7 @@ fn evtx_cut_inside_its_chunk() {
     assert_eq!(warnings, vec![warning("cut.evtx", None, 4096, &message)]);
 
     let inside_record = record_start + record_size / 2;
-    let (matches, warnings, summary) = scan_bytes(engine, "cut.evtx", &whole[..inside_record]).unwrap();
+    let (matches, warnings, summary) = scan_cut(&engine, &whole[..inside_record]);
     assert_eq!((summary.records, summary.matches, summary.warnings), (1, 0, 2));
     assert_eq!(matches, vec![]);
     let message = format!(
@@ -344,6 +372,16 @@ fn evtx_cut_inside_its_chunk() {
     );
     let lost = "chunk 1: Failed to parse record number 1";
     assert_eq!(warnings, vec![warning("cut.evtx", None, 4096, &message), warning("cut.evtx", Some(1), 4096, lost)]);
+}
+
+/// Scans bytes named `cut.evtx` with every record parsed.
+fn scan_cut(engine: &Arc<Engine>, bytes: &[u8]) -> (Vec<Match>, Vec<Warning>, Summary) {
+    let mut scanner = Scanner::new(engine.clone(), "cut.evtx");
+    scanner.set_prefilter(false);
+    let mut matches = scanner.push(bytes).unwrap();
+    let (rest, summary) = scanner.finish().unwrap();
+    matches.extend(rest);
+    (matches, scanner.take_warnings(), summary)
 }
 
 /// Collects the events of a file, to look at fields no rule reports.
@@ -362,6 +400,10 @@ impl Sink for Events {
     fn unknown_format(&mut self, seen: String) {
         panic!("unknown format: {seen}");
     }
+    fn prefilter(&self) -> Option<&sigma_edge::prefilter::Prefilter> {
+        None
+    }
+    fn skipped(&mut self, _: u64) {}
 }
 
 fn read_events(name: &str) -> Vec<Event> {

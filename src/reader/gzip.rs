@@ -12,6 +12,7 @@ use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use super::{Detect, Reader, Sink};
 use crate::event::Event;
+use crate::prefilter::Prefilter;
 
 /// Decompressed bytes handed on at a time.
 const OUTPUT_SIZE: usize = 64 * 1024;
@@ -293,6 +294,14 @@ impl Sink for GzipContent<'_> {
 
     fn unknown_format(&mut self, seen: String) {
         self.sink.unknown_format(format!("gzip data whose content starts with {seen}"));
+    }
+
+    fn prefilter(&self) -> Option<&Prefilter> {
+        self.sink.prefilter()
+    }
+
+    fn skipped(&mut self, records: u64) {
+        self.sink.skipped(records);
     }
 }
 

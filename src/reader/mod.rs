@@ -24,6 +24,7 @@ pub mod zip;
 pub use detect::Detect;
 
 use crate::event::Event;
+use crate::prefilter::Prefilter;
 
 /// The largest single text record (one JSON value, XML event or CSV row) a
 /// reader buffers; a larger one is reported and skipped.
@@ -209,6 +210,11 @@ pub trait Sink {
     /// Reports that the content is in no supported format, so none of it is
     /// read. `seen` describes its first bytes.
     fn unknown_format(&mut self, seen: String);
+    /// The prefilter to apply to raw input, if any: input in which it finds
+    /// no literal cannot match and is skipped unparsed.
+    fn prefilter(&self) -> Option<&Prefilter>;
+    /// Records skipped unparsed because the prefilter found no literal.
+    fn skipped(&mut self, records: u64);
 }
 
 /// A streaming reader of one format.
@@ -245,6 +251,7 @@ pub fn reader_for(format: Format, layers: usize) -> Result<Box<dyn Reader>, Stri
 pub(crate) mod testing {
     use super::{Reader, Sink};
     use crate::event::Event;
+    use crate::prefilter::Prefilter;
 
     /// `(member, index, offset, event)` of each record.
     pub type Record = (Option<String>, u64, u64, Event);
@@ -256,6 +263,7 @@ pub(crate) mod testing {
         pub records: Vec<Record>,
         pub warnings: Vec<Warning>,
         pub unknown: Vec<String>,
+        pub skipped: u64,
     }
 
     impl Sink for Collect {
@@ -273,6 +281,12 @@ pub(crate) mod testing {
         }
         fn unknown_format(&mut self, seen: String) {
             self.unknown.push(seen);
+        }
+        fn prefilter(&self) -> Option<&Prefilter> {
+            None
+        }
+        fn skipped(&mut self, records: u64) {
+            self.skipped += records;
         }
     }
 

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 
 use super::{Detect, Reader, Sink, MAX_RECORD_BYTES};
 use crate::event::Event;
+use crate::prefilter::Prefilter;
 
 /// Source bytes transcoded per step, so the UTF-8 text handed on at once
 /// stays small whatever the size of a push.
@@ -224,6 +225,14 @@ impl Sink for MappedSink<'_> {
             Endian::Big => "UTF-16BE",
         };
         self.sink.unknown_format(format!("{encoding} text that starts with {seen}"));
+    }
+
+    fn prefilter(&self) -> Option<&Prefilter> {
+        self.sink.prefilter()
+    }
+
+    fn skipped(&mut self, records: u64) {
+        self.sink.skipped(records);
     }
 }
 

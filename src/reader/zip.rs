@@ -18,6 +18,7 @@ use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use super::{Detect, Reader, Sink};
 use crate::event::Event;
+use crate::prefilter::Prefilter;
 
 const LOCAL_HEADER: &[u8] = b"PK\x03\x04";
 const CENTRAL_HEADER: &[u8] = b"PK\x01\x02";
@@ -604,6 +605,14 @@ impl Sink for MemberSink<'_> {
             "unknown format: expected EVTX, JSON, NDJSON, XML or CSV (plain, UTF-16, gzip or zip), but the member starts with {seen}; it was not read"
         );
         self.sink.member_warning(self.name, None, 0, message);
+    }
+
+    fn prefilter(&self) -> Option<&Prefilter> {
+        self.sink.prefilter()
+    }
+
+    fn skipped(&mut self, records: u64) {
+        self.sink.skipped(records);
     }
 }
 
