@@ -93,6 +93,8 @@ impl CsvReader {
 
     /// Parses rows out of `input`.
     fn feed(&mut self, mut input: &[u8], sink: &mut dyn Sink) {
+        let whole = input;
+        let whole_offset = self.consumed;
         loop {
             if self.row.offset.is_none() {
                 // Blank lines between rows hold no record.
@@ -110,13 +112,21 @@ impl CsvReader {
             match result {
                 ReadRecordResult::InputEmpty | ReadRecordResult::End => return,
                 ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => self.row.grow(),
-                ReadRecordResult::Record => self.end_row(sink),
+                ReadRecordResult::Record => {
+                    // The row's raw bytes, when all of them came in this push.
+                    let start = self.row.offset.and_then(|start| start.checked_sub(whole_offset));
+                    let end = (self.consumed - whole_offset) as usize;
+                    let raw = start.and_then(|start| whole.get(start as usize..end));
+                    self.end_row(raw, sink);
+                }
             }
         }
     }
 
-    /// Turns the parsed row into the header or an event.
-    fn end_row(&mut self, sink: &mut dyn Sink) {
+    /// Turns the parsed row into the header or an event. `raw` is the row
+    /// as it was in the input, when one push held all of it: a row in which
+    /// the prefilter finds no literal cannot match, so no event is built.
+    fn end_row(&mut self, raw: Option<&[u8]>, sink: &mut dyn Sink) {
         let offset = self.row.offset.unwrap_or(self.consumed);
         let Some(columns) = &self.columns else {
             self.columns = Some(self.row.cells().map(column_name).collect());
@@ -125,6 +135,12 @@ impl CsvReader {
         };
 
         self.records += 1;
+        let ruled_out = sink.prefilter().zip(raw).is_some_and(|(prefilter, raw)| prefilter.find(raw).is_none());
+        if ruled_out {
+            sink.skipped(1);
+            self.row.clear();
+            return;
+        }
         let count = self.row.cells().count();
         if self.row.oversized {
             let message = format!("row larger than {MAX_RECORD_BYTES} bytes or {MAX_FIELDS} fields; skipped");
@@ -172,7 +188,7 @@ impl Reader for CsvReader {
                 self.row.offset = Some(self.consumed);
             }
             match self.row.parse(&mut self.parser, &[]).0 {
-                ReadRecordResult::Record => self.end_row(sink),
+                ReadRecordResult::Record => self.end_row(None, sink),
                 ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => self.row.grow(),
                 ReadRecordResult::InputEmpty | ReadRecordResult::End => break,
             }
@@ -347,7 +363,7 @@ pub(crate) fn sniff_header(text: &[u8], complete: bool) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::testing::read;
+    use crate::reader::testing::{read, read_prefiltered};
 
     const SAMPLE: &str = "EventID,Channel,CommandLine,ParentImage\r\n\
         1,Microsoft-Windows-Sysmon/Operational,\"cmd.exe /c \"\"echo, hi\"\"\",C:\\x.exe\r\n\
@@ -388,6 +404,15 @@ mod tests {
         assert_eq!(out.positions(), vec![(1, 4), (3, 15)]);
         let expected = (None, Some(2), 8, "row has 3 fields but the header has 2; skipped".to_string());
         assert_eq!(out.warnings, vec![expected]);
+    }
+
+    #[test]
+    fn prefilter_skips_rows_without_literal() {
+        let input = "EventID,Image\n10,a.exe\n10,C:\\WerFaultSecure.exe\n10,b.exe\n";
+        let out = read_prefiltered(CsvReader::new(), input.as_bytes(), 1000, &["werfaultsecure.exe"]);
+        assert_eq!(out.values("Image"), vec![Some("C:\\WerFaultSecure.exe".into())]);
+        assert_eq!(out.positions(), vec![(2, 23)]);
+        assert_eq!(out.skipped, 2);
     }
 
     #[test]

@@ -264,6 +264,8 @@ pub(crate) mod testing {
         pub warnings: Vec<Warning>,
         pub unknown: Vec<String>,
         pub skipped: u64,
+        /// The prefilter readers are given; none unless a test sets one.
+        pub prefilter: Option<Prefilter>,
     }
 
     impl Sink for Collect {
@@ -283,7 +285,7 @@ pub(crate) mod testing {
             self.unknown.push(seen);
         }
         fn prefilter(&self) -> Option<&Prefilter> {
-            None
+            self.prefilter.as_ref()
         }
         fn skipped(&mut self, records: u64) {
             self.skipped += records;
@@ -303,8 +305,18 @@ pub(crate) mod testing {
     }
 
     /// Feeds `input` to `reader` in pieces of `piece` bytes, then finishes.
-    pub fn read(mut reader: impl Reader, input: &[u8], piece: usize) -> Collect {
-        let mut sink = Collect::default();
+    pub fn read(reader: impl Reader, input: &[u8], piece: usize) -> Collect {
+        read_into(reader, input, piece, Collect::default())
+    }
+
+    /// Feeds `input` to `reader` with a prefilter for `literals`.
+    pub fn read_prefiltered(reader: impl Reader, input: &[u8], piece: usize, literals: &[&str]) -> Collect {
+        let literals: Vec<String> = literals.iter().map(|l| l.to_string()).collect();
+        let sink = Collect { prefilter: Some(Prefilter::new(&literals)), ..Collect::default() };
+        read_into(reader, input, piece, sink)
+    }
+
+    fn read_into(mut reader: impl Reader, input: &[u8], piece: usize, mut sink: Collect) -> Collect {
         for chunk in input.chunks(piece.max(1)) {
             reader.push(chunk, &mut sink);
         }

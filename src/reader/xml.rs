@@ -91,6 +91,8 @@ enum Outcome {
     Truncated(usize),
     /// Damaged XML at this position.
     Invalid(usize, String),
+    /// A record ruled out by the prefilter ends at this position.
+    RuledOut(usize),
 }
 
 impl XmlReader {
@@ -125,6 +127,7 @@ impl XmlReader {
                     position = self.buffer.len();
                     break;
                 }
+                Outcome::RuledOut(end) => position += end,
                 Outcome::Invalid(at, message) => {
                     self.state.invalid(base + at as u64, message, sink);
                     // Past the damage, so the search for the next event moves on.
@@ -201,10 +204,33 @@ impl State {
             if unfinished && !at_end {
                 return Outcome::NeedMore(before);
             }
+            if let XmlEvent::Start(start) = &event {
+                if let Some(end) = self.rule_out(start, slice, before, xml.buffer_position() as usize, sink) {
+                    return Outcome::RuledOut(end);
+                }
+            }
             if let Err(message) = self.handle(event, base + before as u64, sink) {
                 return Outcome::Invalid(before, message);
             }
         }
+    }
+
+    /// Skips a record whose whole text is in `slice` (from `start` on, its
+    /// start tag ending at `after`) when the prefilter finds no literal in
+    /// it, because it cannot match; returns where the record ends.
+    fn rule_out(&mut self, tag: &BytesStart<'_>, slice: &[u8], start: usize, after: usize, sink: &mut dyn Sink) -> Option<usize> {
+        if self.record.is_some() || tag.local_name().as_ref() != RECORD_ELEMENT {
+            return None;
+        }
+        let prefilter = sink.prefilter()?;
+        let end_tag = [b"</", tag.name().as_ref(), b">"].concat();
+        let end = after + memchr::memmem::find(slice.get(after..)?, &end_tag)? + end_tag.len();
+        if prefilter.find(slice.get(start..end)?).is_some() {
+            return None;
+        }
+        self.records += 1;
+        sink.skipped(1);
+        Some(end)
     }
 
     /// Applies one piece of markup that starts at input offset `at`.
@@ -535,7 +561,7 @@ pub(crate) fn sniff_root(text: &[u8], complete: bool) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::testing::read;
+    use crate::reader::testing::{read, read_prefiltered};
 
     const SAVED: &str = r#"<?xml version="1.0" encoding="utf-8" standalone="yes"?>
 <Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/><EventID>10</EventID><TimeCreated SystemTime='2025-11-27T07:22:22.0338285Z'/><EventRecordID>445923</EventRecordID><Correlation/><Execution ProcessID='3544' ThreadID='4264'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel></System><EventData><Data Name='SourceImage'>C:\Windows\System32\WerFaultSecure.exe</Data><Data Name='RuleName'/><Data Name='CallTrace'>a&amp;lt;b|c&#x41;</Data></EventData><RenderingInfo Culture='en-US'><Message>Process accessed</Message><Channel>Sysmon</Channel></RenderingInfo></Event>
@@ -644,6 +670,22 @@ mod tests {
         assert_eq!(out.values("A"), vec![Some("x\ny".into())]);
         assert_eq!(out.values("B"), vec![Some("<&amp;>".into())]);
         assert_eq!(out.values("C"), vec![Some("\r\n".into())]);
+    }
+
+    #[test]
+    fn prefilter_skips_whole_events_without_literal() {
+        let input = "<Events><Event><EventData><Data Name='Image'>a.exe</Data></EventData></Event>\n\
+                     <Event><EventData><Data Name='Image'>C:\\WerFaultSecure.exe</Data></EventData></Event>\n\
+                     <Event><EventData><Data Name='Image'>b.exe</Data></EventData></Event></Events>";
+        let out = read_prefiltered(XmlReader::new(), input.as_bytes(), 10_000, &["werfaultsecure.exe"]);
+        assert_eq!(out.values("Image"), vec![Some("C:\\WerFaultSecure.exe".into())]);
+        assert_eq!(out.positions(), vec![(2, 78)]);
+        assert_eq!(out.skipped, 2);
+        assert_eq!(out.warnings, vec![]);
+        // An event cut between two pushes is parsed: the prefilter sees only whole ones.
+        let out = read_prefiltered(XmlReader::new(), input.as_bytes(), 40, &["werfaultsecure.exe"]);
+        assert_eq!(out.records.len() as u64 + out.skipped, 3);
+        assert!(out.values("Image").contains(&Some("C:\\WerFaultSecure.exe".into())));
     }
 
     #[test]
