@@ -261,3 +261,13 @@ export declare class InvalidInputError extends SigmaEdgeError {}
 
 /** An input whose content matches no supported log format (code `unknown-format`). */
 export declare class UnsupportedFormatError extends InvalidInputError {}
+
+// `Symbol.dispose` and `Symbol.asyncDispose` are declared here for projects
+// whose TypeScript `lib` predates them; the declarations merge with the
+// built-in ones where `lib` has them.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+    readonly asyncDispose: unique symbol;
+  }
+}
