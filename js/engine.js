@@ -5,7 +5,7 @@
 import * as glue from './sigma_edge.js';
 import { InvalidInputError, SigmaEdgeError, fromGlueError } from './errors.js';
 import { assertReady } from './runtime.js';
-import { Scan } from './scan.js';
+import { Scan, checkScanOptions } from './scan.js';
 
 /**
  * Converts an event object to JSON text. Reading a JSON string in wasm costs
@@ -131,7 +131,8 @@ export class Engine {
    */
   scan(input, options = {}) {
     const engine = this.#live();
-    return new Scan((file) => engine.scanner(file), input, options);
+    checkScanOptions(options);
+    return new Scan((file) => engine.scanner(file, options.prefilter ?? true), input, options);
   }
 
   /** Releases the wasm memory of the rule set. Scans already started keep working. */

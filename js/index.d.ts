@@ -121,6 +121,8 @@ export interface ScanSummary {
   bytes: number;
   /** Records read, including those that could not be parsed. */
   records: number;
+  /** Records the prefilter ruled out without parsing them, because they contain no literal the rules need. */
+  recordsSkipped: number;
   matches: number;
   /** All warnings, including those past `ScanOptions.maxWarnings`. */
   warnings: number;
@@ -155,6 +157,12 @@ export interface ScanOptions {
   maxWarnings?: number;
   /** Called with each warning as the scan finds it. */
   onWarning?: (warning: ScanWarning) => void;
+  /**
+   * Whether records that contain none of the literals the rules need are
+   * skipped without being parsed. The matches are the same either way.
+   * Default: `true`.
+   */
+  prefilter?: boolean;
 }
 
 /**

@@ -13,6 +13,43 @@ const PUSH_BYTES = 1 << 20;
 
 const DEFAULT_MAX_WARNINGS = 1000;
 
+/** @type {Record<string, (value: unknown) => boolean>} */
+const OPTION_CHECKS = {
+  file: (value) => typeof value === 'string',
+  maxWarnings: (value) => Number.isSafeInteger(value) && /** @type {number} */ (value) >= 0,
+  onWarning: (value) => typeof value === 'function',
+  prefilter: (value) => typeof value === 'boolean',
+};
+
+const OPTION_TYPES = {
+  file: 'a string',
+  maxWarnings: 'an integer of 0 or more',
+  onWarning: 'a function',
+  prefilter: 'a boolean',
+};
+
+/**
+ * Rejects unknown scan options and options of the wrong type, which would
+ * otherwise be ignored or misread.
+ * @param {unknown} options
+ */
+export function checkScanOptions(options) {
+  if (typeof options !== 'object' || options === null) {
+    throw Object.assign(new TypeError('scan options must be an object'), { code: 'invalid-options' });
+  }
+  for (const [name, value] of Object.entries(options)) {
+    const check = OPTION_CHECKS[name];
+    if (check === undefined) {
+      const message = `unknown scan option '${name}'; the options are ${Object.keys(OPTION_CHECKS).join(', ')}`;
+      throw Object.assign(new TypeError(message), { code: 'invalid-options' });
+    }
+    if (value !== undefined && !check(value)) {
+      const message = `scan option '${name}' must be ${OPTION_TYPES[/** @type {keyof OPTION_TYPES} */ (name)]}`;
+      throw Object.assign(new TypeError(message), { code: 'invalid-options' });
+    }
+  }
+}
+
 /** @typedef {import('./index.js').Match} Match */
 /** @typedef {import('./index.js').ScanSummary} ScanSummary */
 /** @typedef {import('./index.js').ScanWarning} ScanWarning */

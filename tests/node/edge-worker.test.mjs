@@ -36,16 +36,16 @@ async function request(path, init = {}) {
 
 /**
  * Sends POST /scan with node:http and resolves with the response as soon as
- * it arrives, even while the body is still being sent: the worker answers 413
+ * it arrives, even while the body is still being sent: the worker responds 413
  * without reading the rest, and fetch() may report the closed connection
  * instead of the response. `write` sends the body and is told when the
  * response has arrived.
  */
 function postEarlyResponse(headers, write) {
   return new Promise((resolve, reject) => {
-    let answered = false;
+    let responded = false;
     const req = http.request(`${base}/scan`, { method: 'POST', headers }, (response) => {
-      answered = true;
+      responded = true;
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (data) => { text += data; });
@@ -55,9 +55,9 @@ function postEarlyResponse(headers, write) {
       });
     });
     req.on('error', (error) => {
-      if (!answered) reject(error);
+      if (!responded) reject(error);
     });
-    write(req, () => answered).catch(reject);
+    write(req, () => responded).catch(reject);
   });
 }
 
@@ -145,14 +145,14 @@ test('POST /scan counts streamed bytes for 413', async () => {
   const line = JSON.stringify(JSON.parse(readFileSync(`${SAMPLE}.json`, 'utf8'))) + '\n';
   const chunk = Buffer.from(line.repeat(Math.ceil((1 << 20) / line.length)));
   let sent = 0;
-  const { status, body } = await postEarlyResponse({ 'transfer-encoding': 'chunked' }, async (req, answered) => {
-    while (!answered() && sent <= MAX_BODY_BYTES + chunk.length) {
+  const { status, body } = await postEarlyResponse({ 'transfer-encoding': 'chunked' }, async (req, responded) => {
+    while (!responded() && sent <= MAX_BODY_BYTES + chunk.length) {
       if (!req.write(chunk)) await new Promise((resolve) => req.once('drain', resolve));
       sent += chunk.length;
       // Lets the response be read before the next write.
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    if (!answered()) req.end();
+    if (!responded()) req.end();
   });
   assert.equal(status, 413);
   assert.equal(body.error.code, 'too-large');
