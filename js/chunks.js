@@ -96,8 +96,8 @@ export function openChunks(input) {
 }
 
 /**
- * The name a scan gives its input when the caller gives none: a `File`'s
- * name, a Node file stream's path, or `input`.
+ * Returns the name a scan gives its input when the caller gives none: a
+ * `File`'s name, a Node file stream's path, or `input`.
  * @param {unknown} input
  * @returns {string}
  */

@@ -168,23 +168,23 @@ export interface ScanOptions {
 /**
  * A scan of one input, started by `Engine.scan`. Iterate it with
  * `for await` to receive the matches as the input is read; the input is
- * read only while the scan is iterated. When iteration ends, `summary` holds
+ * read only while the scan is iterated. When iteration ends, `summary` contains
  * the final counts and `next()` resolves to `{ done: true, value: summary }`.
  * Leaving the loop early (`break`, `return` or a thrown error) cancels the
  * input and frees the wasm scanner. An input in no supported format
  * rejects with `UnsupportedFormatError`.
  */
-export declare class Scan implements AsyncIterator<Match, ScanSummary | null> {
+export declare class Scan implements AsyncIterator<Match, ScanSummary> {
   private constructor();
-  /** The counts so far; final once `done` is true. `null` only if the scan stopped before it started. */
-  readonly summary: ScanSummary | null;
+  /** The counts so far; final once `done` is true. */
+  readonly summary: ScanSummary;
   /** Warnings for records that could not be read, up to `maxWarnings`. */
   readonly warnings: ScanWarning[];
   /** Whether the input was read to its end or the scan was stopped. */
   readonly done: boolean;
-  next(): Promise<IteratorResult<Match, ScanSummary | null>>;
+  next(): Promise<IteratorResult<Match, ScanSummary>>;
   /** Stops the scan: cancels the input and frees the wasm scanner. */
-  return(): Promise<IteratorResult<Match, ScanSummary | null>>;
+  return(): Promise<IteratorResult<Match, ScanSummary>>;
   [Symbol.asyncIterator](): Scan;
   /** Reads the whole input and returns all its matches, warnings and the summary. */
   collect(): Promise<{ matches: Match[]; warnings: ScanWarning[]; summary: ScanSummary }>;
@@ -241,11 +241,11 @@ export declare function version(): string;
 export type InitInput = string | URL | Request | Response | BufferSource | WebAssembly.Module;
 
 /**
- * Instantiates the WebAssembly module. The browser entry (also used by
- * bundlers and by runtimes without a specific entry) needs it before any
- * other call; it fetches `sigma_edge_bg.wasm` beside the package's JS unless
- * given `input`. The Node and workerd entries are ready when imported, and
- * their `init()` resolves at once.
+ * Instantiates the WebAssembly module. The browser entry, which bundlers and
+ * runtimes without a specific entry also use, needs it before any other call.
+ * It fetches `sigma_edge_bg.wasm` beside the package's JS unless given
+ * `input`. The Node and workerd entries are ready when imported, so their
+ * `init()` resolves at once.
  */
 export declare function init(input?: InitInput | Promise<InitInput>): Promise<void>;
 

@@ -84,9 +84,12 @@ export class Scan {
     this.#scanner = openScanner(options.file ?? defaultName(input));
   }
 
-  /** Counts so far; final once the iterator is done. */
+  /**
+   * Counts so far; final once the iterator is done.
+   * @returns {ScanSummary}
+   */
   get summary() {
-    return this.#summary ?? this.#scanner?.summary() ?? null;
+    return this.#summary ?? /** @type {import('./sigma_edge.js').Scanner} */ (this.#scanner).summary();
   }
 
   /** The records that could not be read, up to `maxWarnings` of them. */
@@ -103,7 +106,7 @@ export class Scan {
     return this;
   }
 
-  /** @returns {Promise<IteratorResult<Match, ScanSummary | null>>} */
+  /** @returns {Promise<IteratorResult<Match, ScanSummary>>} */
   next() {
     const result = this.#turn.then(() => this.#next());
     this.#turn = result.then(noop, noop);
@@ -112,7 +115,7 @@ export class Scan {
 
   /**
    * Stops the scan: cancels the input and frees the wasm scanner.
-   * @returns {Promise<IteratorResult<Match, ScanSummary | null>>}
+   * @returns {Promise<IteratorResult<Match, ScanSummary>>}
    */
   return() {
     const result = this.#turn.then(async () => {
@@ -130,9 +133,10 @@ export class Scan {
   async collect() {
     const matches = [];
     for await (const match of this) matches.push(match);
-    return { matches, warnings: this.#warnings, summary: /** @type {ScanSummary} */ (this.summary) };
+    return { matches, warnings: this.#warnings, summary: this.summary };
   }
 
+  /** @returns {Promise<IteratorResult<Match, ScanSummary>>} */
   async #next() {
     while (this.#queued === this.#queue.length) {
       if (this.#scanner === null) return { done: true, value: this.summary };

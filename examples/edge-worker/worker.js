@@ -68,13 +68,13 @@ async function scan(request, url, limit) {
   } catch (error) {
     if (error instanceof BodyTooLargeError) return tooLarge(request, url, limit);
     if (error instanceof InvalidInputError) {
-      if (run.summary?.bytes === 0) return emptyBody(request, url);
+      if (run.summary.bytes === 0) return emptyBody(request, url);
       return clientError(request, url, 400, error.code, error.message);
     }
     throw error;
   }
 
-  const stats = /** @type {import('sigma-edge').ScanSummary} */ (run.summary);
+  const stats = run.summary;
   if (stats.bytes === 0) return emptyBody(request, url);
   const truncated = stats.matches > matches.length || stats.warnings > run.warnings.length;
   return json(200, { matches, warnings: run.warnings, stats: { ...stats, truncated } });

@@ -94,7 +94,7 @@ const rules: RuleInfo[] = engine.rules();
 const batches: Match[][] = engine.evaluateBatch([{}, '{}']);
 const scan = engine.scan(new Uint8Array(0), { file: 'x.evtx', maxWarnings: 5, onWarning: (warning) => warning.offset });
 for await (const match of scan) console.log(match.fields['SourceImage'], match.record);
-const summary: ScanSummary | null = scan.summary;
+const summary: ScanSummary = scan.summary;
 const all: { matches: Match[]; summary: ScanSummary } = await engine.scan([new Uint8Array(0)]).collect();
 
 try {
@@ -113,6 +113,22 @@ console.log(recordId, start, rules, batches, summary, all);
 `);
   const tsc = join(root, 'node_modules/.bin/tsc');
   const result = spawnSync(tsc, ['-p', project], { cwd: project, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+});
+
+test('wrapper JavaScript matches its declarations', () => {
+  // node.js and workerd.js are left out: they need Node's types and a .wasm module import.
+  const modules = ['api.js', 'browser.js', 'chunks.js', 'engine.js', 'errors.js', 'runtime.js', 'scan.js'];
+  const config = join(project, 'tsconfig.wrapper.json');
+  writeFileSync(config, JSON.stringify({
+    compilerOptions: {
+      allowJs: true, checkJs: true, strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext',
+      target: 'es2022', lib: ['es2022', 'dom', 'esnext.disposable'], types: [],
+    },
+    files: modules.map((file) => `node_modules/sigma-edge/${file}`),
+  }));
+  const tsc = join(root, 'node_modules/.bin/tsc');
+  const result = spawnSync(tsc, ['-p', config], { cwd: project, encoding: 'utf8' });
   assert.equal(result.status, 0, result.stdout + result.stderr);
 });
 
