@@ -115,7 +115,10 @@ export interface ScanWarning {
 /** Counts for one scanned input. */
 export interface ScanSummary {
   file: string;
-  /** The format the content was read as (`evtx`, `json`, `xml`), or `null` before it is known. */
+  /**
+   * The outermost format the content was read as (`evtx`, `json`, `xml`,
+   * `csv`, `utf-16le`, `utf-16be`, `gzip` or `zip`), or `null` before it is known.
+   */
   format: string | null;
   /** Bytes read. */
   bytes: number;

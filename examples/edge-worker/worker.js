@@ -1,7 +1,8 @@
 // An edge worker that checks event logs against the bundled EDR-Freeze
 // Sigma rules. Routes:
-//   POST /scan[?file=NAME]  body: a log in any supported format (EVTX, JSON,
-//                           NDJSON) -> 200 { matches, warnings, stats }
+//   POST /scan[?file=NAME]  body: a log in any supported format (EVTX, XML,
+//                           JSON, NDJSON, CSV, also UTF-16, gzip or zip)
+//                           -> 200 { matches, warnings, stats }
 //   GET  /rules             -> 200 { rules }
 // Errors are JSON { error: { code, message } } with status 400 (input not
 // readable), 404 (unknown path), 405 (wrong method, with Allow) or 413 (body
