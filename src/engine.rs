@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::RuleError;
+use crate::error::{RuleError, RuleErrorKind};
 use crate::event::Event;
+use crate::limits::{self, Limits};
 use crate::logsource::{EventKey, Gate};
 use crate::prefilter::{self, Prefilter};
 use crate::sigma::detection::{FieldTable, SearchBody, ValueTest};
@@ -45,6 +46,7 @@ pub struct Engine {
     errors: Vec<RuleError>,
     notes: Vec<String>,
     prefilter: Option<Prefilter>,
+    limits: Limits,
 }
 
 /// Builds an [`Engine`] from rule texts.
@@ -52,6 +54,7 @@ pub struct Engine {
 pub struct EngineBuilder {
     default_rules: bool,
     sources: Vec<(String, String)>,
+    limits: Limits,
 }
 
 impl EngineBuilder {
@@ -67,10 +70,17 @@ impl EngineBuilder {
         self
     }
 
+    /// Sets the limits on rules (applied while building) and on the
+    /// records of inputs that the engine's scanners read.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Compiles every rule. A rule that fails is listed in
     /// [`Engine::errors`]; the others load.
     pub fn build(self) -> Engine {
-        let mut engine = Engine::default();
+        let mut engine = Engine { limits: self.limits, ..Engine::default() };
         if self.default_rules {
             for (name, yaml) in DEFAULT_RULES {
                 engine.add(name, yaml);
@@ -96,8 +106,15 @@ impl Engine {
     }
 
     fn add(&mut self, name: &str, yaml: &str) {
+        if let Err(over) = self.check_rule_file(yaml) {
+            self.errors.push(RuleError::new(name, None, over));
+            return;
+        }
         for result in sigma::load(name, yaml, &mut self.fields) {
             match result {
+                Ok(rule) if self.rules.len() >= self.limits.max_rules => {
+                    self.errors.push(RuleError::new(name, Some(&rule.id), self.rule_count_over()));
+                }
                 Ok(rule) => {
                     if let Gate::Never(reason) = &rule.gate {
                         self.notes.push(format!("{name} (rule {}): never matches Windows events: {reason}", rule.id));
@@ -107,6 +124,25 @@ impl Engine {
                 Err(error) => self.errors.push(error),
             }
         }
+    }
+
+    /// Checks a rule file, before it is parsed, against the limits on
+    /// its size and shape and on the number of rules.
+    fn check_rule_file(&self, yaml: &str) -> Result<(), RuleErrorKind> {
+        if self.rules.len() >= self.limits.max_rules {
+            return Err(self.rule_count_over());
+        }
+        limits::check_rule_file(yaml, &self.limits)
+            .map_err(|over| RuleErrorKind::Limit { limit: over.limit, value: over.value, max: over.max })
+    }
+
+    fn rule_count_over(&self) -> RuleErrorKind {
+        RuleErrorKind::Limit { limit: limits::RULE_COUNT, value: self.rules.len() + 1, max: self.limits.max_rules }
+    }
+
+    /// The limits the engine was built with, which its scanners apply.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The loaded rules.

@@ -15,6 +15,7 @@
 use serde_json::Value;
 
 use crate::fields;
+use crate::limits::Limits;
 
 /// One field of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,20 +33,23 @@ pub struct Event {
     fields: Vec<Field>,
 }
 
-/// Deepest object nesting that is flattened; deeper parts are dropped with
-/// the whole event reported by the caller as too deep.
-pub const MAX_DEPTH: usize = 64;
-
 impl Event {
-    /// Flattens a JSON event in any supported shape.
+    /// Flattens a JSON event in any supported shape, nested at most as
+    /// deep as [`Limits::default`] allows.
     pub fn from_json(value: &Value) -> Result<Event, String> {
+        Event::from_json_with_max_depth(value, Limits::default().max_depth)
+    }
+
+    /// Flattens a JSON event whose objects and arrays nest at most
+    /// `max_depth` levels; a deeper event is an error that names the limit.
+    pub fn from_json_with_max_depth(value: &Value, max_depth: usize) -> Result<Event, String> {
         let Value::Object(map) = value else {
             return Err(format!("expected a JSON object, found {}", json_kind(value)));
         };
         let mut event = Event::default();
         let mut path = String::new();
         for (key, child) in map {
-            event.walk(&mut path, key, child, 0)?;
+            event.walk(&mut path, key, child, Depth { now: 0, max: max_depth })?;
         }
         fields::add_aliases(&mut event);
         Ok(event)
@@ -95,10 +99,7 @@ impl Event {
         self.get("EventID")?.trim().parse().ok()
     }
 
-    fn walk(&mut self, path: &mut String, key: &str, value: &Value, depth: usize) -> Result<(), String> {
-        if depth >= MAX_DEPTH {
-            return Err(format!("nested deeper than {MAX_DEPTH} levels"));
-        }
+    fn walk(&mut self, path: &mut String, key: &str, value: &Value, depth: Depth) -> Result<(), String> {
         let saved = path.len();
         match key {
             // `{"#text": 10, "#attributes": {...}}` is the element's own value.
@@ -128,7 +129,10 @@ impl Event {
         Ok(())
     }
 
-    fn walk_value(&mut self, path: &mut String, value: &Value, depth: usize) -> Result<(), String> {
+    fn walk_value(&mut self, path: &mut String, value: &Value, depth: Depth) -> Result<(), String> {
+        if depth.now >= depth.max {
+            return Err(format!("nested deeper than the maxDepth limit of {} levels", depth.max));
+        }
         match value {
             Value::Object(map) => {
                 if let Some(name) = data_element_name(path, map) {
@@ -136,18 +140,18 @@ impl Event {
                     let saved = path.len();
                     path.truncate(path.len() - "Data".len());
                     path.push_str(name);
-                    self.walk_value(path, text, depth + 1)?;
+                    self.walk_value(path, text, depth.deeper())?;
                     path.truncate(saved - "Data".len());
                     path.push_str("Data");
                     return Ok(());
                 }
                 for (key, child) in map {
-                    self.walk(path, key, child, depth + 1)?;
+                    self.walk(path, key, child, depth.deeper())?;
                 }
             }
             Value::Array(items) => {
                 for item in items {
-                    self.walk_value(path, item, depth + 1)?;
+                    self.walk_value(path, item, depth.deeper())?;
                 }
             }
             scalar => {
@@ -156,6 +160,19 @@ impl Event {
             }
         }
         Ok(())
+    }
+}
+
+/// The nesting level of the value being flattened, and the limit.
+#[derive(Clone, Copy)]
+struct Depth {
+    now: usize,
+    max: usize,
+}
+
+impl Depth {
+    fn deeper(self) -> Depth {
+        Depth { now: self.now + 1, ..self }
     }
 }
 
@@ -260,6 +277,8 @@ mod tests {
         for _ in 0..100 {
             value = json!({ "a": value });
         }
-        assert!(Event::from_json(&value).unwrap_err().contains("nested deeper"));
+        assert_eq!(Event::from_json(&value).unwrap_err(), "nested deeper than the maxDepth limit of 64 levels");
+        assert!(Event::from_json_with_max_depth(&value, 100).is_ok());
+        assert!(Event::from_json_with_max_depth(&value, 99).is_err());
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::engine::{Engine, Match};
 use crate::error::{InputError, Warning};
 use crate::event::Event;
+use crate::limits::Limits;
 use crate::prefilter::Prefilter;
 use crate::reader::{Detect, Format, Reader, Sink};
 
@@ -128,9 +129,16 @@ impl Sink for Collected {
 }
 
 impl Scanner {
-    /// Starts a scan of the input called `file`. The name is used in
-    /// matches and messages only, because the format is detected from content.
+    /// Starts a scan of the input called `file`, with the engine's
+    /// [`Limits`]. The name is used in matches and messages only, because
+    /// the format is detected from content.
     pub fn new(engine: Arc<Engine>, file: impl Into<String>) -> Scanner {
+        let limits = *engine.limits();
+        Scanner::with_limits(engine, file, limits)
+    }
+
+    /// Starts a scan whose readers apply `limits` instead of the engine's.
+    pub fn with_limits(engine: Arc<Engine>, file: impl Into<String>, limits: Limits) -> Scanner {
         let summary = Summary { file: file.into(), ..Summary::default() };
         let collected = Collected {
             engine,
@@ -142,7 +150,7 @@ impl Scanner {
             use_prefilter: true,
             include_event: false,
         };
-        Scanner { reader: Detect::new(0), collected, failed: None, finished: false }
+        Scanner { reader: Detect::with_limits(0, limits), collected, failed: None, finished: false }
     }
 
     /// Turns the raw-byte prefilter off (or back on). Matches never depend

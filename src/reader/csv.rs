@@ -15,9 +15,10 @@
 
 use csv_core::{ReadRecordResult, ReaderBuilder};
 
-use super::{Reader, Sink, Verdict, MAX_RECORD_BYTES};
+use super::{Reader, Sink, Verdict};
 use crate::event::Event;
 use crate::fields;
+use crate::limits::Limits;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// The first line of Windows PowerShell 5.1's `Export-Csv` output.
@@ -37,6 +38,7 @@ pub struct CsvReader {
     /// Input bytes given to the parser so far, including those skipped.
     consumed: u64,
     records: u64,
+    max_record_bytes: usize,
 }
 
 /// The row being parsed.
@@ -47,8 +49,19 @@ struct Row {
     ends_len: usize,
     /// Input offset of the row's first byte, once it has one.
     offset: Option<u64>,
-    /// The row outgrew the limits; its fields are dropped as they come.
-    oversized: bool,
+    /// The limit the row outgrew; its fields are then dropped as they come.
+    overflow: Option<Overflow>,
+    max_bytes: usize,
+}
+
+/// A limit on rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overflow {
+    /// `max_record_bytes`, counted on the row's bytes in the input
+    /// without the line end.
+    Bytes,
+    /// [`MAX_FIELDS`].
+    Fields,
 }
 
 /// The shape of the header row.
@@ -60,13 +73,19 @@ struct Header {
 
 impl CsvReader {
     pub fn new() -> CsvReader {
+        CsvReader::with_limits(Limits::default())
+    }
+
+    /// Creates a reader that skips rows over `limits.max_record_bytes`.
+    pub fn with_limits(limits: Limits) -> CsvReader {
         CsvReader {
             start: Some(Vec::new()),
             parser: csv_core::Reader::new(),
             columns: None,
-            row: Row::new(),
+            row: Row::new(limits.max_record_bytes),
             consumed: 0,
             records: 0,
+            max_record_bytes: limits.max_record_bytes,
         }
     }
 
@@ -74,10 +93,18 @@ impl CsvReader {
     /// parser with its delimiter.
     fn begin(&mut self, bytes: &[u8], complete: bool, sink: &mut dyn Sink) {
         let Some(start) = &mut self.start else { return };
+        let searched = start.len();
         start.extend_from_slice(bytes);
+        // The header row ends with a line end. Until one arrives, the start
+        // is not read again, so a long header pushed in small pieces is
+        // read once.
+        let ended = memchr::memchr2(b'\n', b'\r', &start[searched.saturating_sub(1)..]).is_some();
+        if !complete && !ended && searched > 0 && start.len() <= self.max_record_bytes {
+            return;
+        }
         let header = match read_header(start, complete) {
             Ok(Some(header)) => header,
-            Ok(None) if !complete && start.len() <= MAX_RECORD_BYTES => return,
+            Ok(None) if !complete && start.len() <= self.max_record_bytes => return,
             Ok(None) | Err(_) => {
                 sink.warning(None, 0, "no CSV header row of field names found; nothing read".to_string());
                 self.consumed = start.len() as u64;
@@ -107,6 +134,7 @@ impl CsvReader {
                 self.row.offset = Some(self.consumed);
             }
             let (result, read) = self.row.parse(&mut self.parser, input);
+            let line_end = input[..read].iter().rev().take(2).take_while(|&&b| b == b'\n' || b == b'\r').count();
             input = &input[read..];
             self.consumed += read as u64;
             match result {
@@ -117,7 +145,7 @@ impl CsvReader {
                     let start = self.row.offset.and_then(|start| start.checked_sub(whole_offset));
                     let end = (self.consumed - whole_offset) as usize;
                     let raw = start.and_then(|start| whole.get(start as usize..end));
-                    self.end_row(raw, sink);
+                    self.end_row(raw, line_end as u64, sink);
                 }
             }
         }
@@ -126,7 +154,7 @@ impl CsvReader {
     /// Turns the parsed row into the header or an event. `raw` is the row
     /// as it was in the input, when one push held all of it: a row in which
     /// the prefilter finds no literal cannot match, so no event is built.
-    fn end_row(&mut self, raw: Option<&[u8]>, sink: &mut dyn Sink) {
+    fn end_row(&mut self, raw: Option<&[u8]>, line_end: u64, sink: &mut dyn Sink) {
         let offset = self.row.offset.unwrap_or(self.consumed);
         let Some(columns) = &self.columns else {
             self.columns = Some(self.row.cells().map(column_name).collect());
@@ -142,8 +170,14 @@ impl CsvReader {
             return;
         }
         let count = self.row.cells().count();
-        if self.row.oversized {
-            let message = format!("row larger than {MAX_RECORD_BYTES} bytes or {MAX_FIELDS} fields; skipped");
+        // The row's bytes in the input, without its line end.
+        let size = self.consumed.saturating_sub(offset).saturating_sub(line_end);
+        let overflow = self.row.overflow.or((size > self.max_record_bytes as u64).then_some(Overflow::Bytes));
+        if let Some(overflow) = overflow {
+            let message = match overflow {
+                Overflow::Bytes => format!("row larger than the maxRecordBytes limit of {} bytes; skipped", self.max_record_bytes),
+                Overflow::Fields => format!("row with more than {MAX_FIELDS} fields; skipped"),
+            };
             sink.warning(Some(self.records), offset, message);
         } else if count != columns.len() {
             let message = format!("row has {count} fields but the header has {}; skipped", columns.len());
@@ -188,7 +222,7 @@ impl Reader for CsvReader {
                 self.row.offset = Some(self.consumed);
             }
             match self.row.parse(&mut self.parser, &[]).0 {
-                ReadRecordResult::Record => self.end_row(None, sink),
+                ReadRecordResult::Record => self.end_row(None, 0, sink),
                 ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => self.row.grow(),
                 ReadRecordResult::InputEmpty | ReadRecordResult::End => break,
             }
@@ -197,8 +231,16 @@ impl Reader for CsvReader {
 }
 
 impl Row {
-    fn new() -> Row {
-        Row { output: vec![0; 1024], ends: vec![0; 64], output_len: 0, ends_len: 0, offset: None, oversized: false }
+    fn new(max_bytes: usize) -> Row {
+        Row {
+            output: vec![0; max_bytes.clamp(1, 1024)],
+            ends: vec![0; 64],
+            output_len: 0,
+            ends_len: 0,
+            offset: None,
+            overflow: None,
+            max_bytes,
+        }
     }
 
     /// Parses as much of the row as `input` holds; returns the parser's
@@ -215,18 +257,26 @@ impl Row {
     /// Makes room for more of the row, or starts dropping it when it is
     /// over the limits.
     fn grow(&mut self) {
-        if self.output.len() >= MAX_RECORD_BYTES || self.ends.len() >= MAX_FIELDS {
-            self.oversized = true;
-            self.output_len = 0;
-            self.ends_len = 0;
-            return;
-        }
         if self.output_len == self.output.len() {
-            self.output.resize(self.output.len() * 2, 0);
+            if self.output.len() >= self.max_bytes {
+                return self.drop_fields(Overflow::Bytes);
+            }
+            let size = (self.output.len() * 2).min(self.max_bytes);
+            self.output.resize(size, 0);
         }
         if self.ends_len == self.ends.len() {
+            if self.ends.len() >= MAX_FIELDS {
+                return self.drop_fields(Overflow::Fields);
+            }
             self.ends.resize(self.ends.len() * 2, 0);
         }
+    }
+
+    /// Marks the row as over a limit and drops the fields read so far.
+    fn drop_fields(&mut self, overflow: Overflow) {
+        self.overflow.get_or_insert(overflow);
+        self.output_len = 0;
+        self.ends_len = 0;
     }
 
     /// Returns the fields of the parsed row.
@@ -240,15 +290,14 @@ impl Row {
     }
 
     fn clear(&mut self) {
-        if self.oversized {
+        if self.overflow.is_some() {
             // Give back the memory the oversized row took.
-            *self = Row::new();
+            *self = Row::new(self.max_bytes);
             return;
         }
         self.output_len = 0;
         self.ends_len = 0;
         self.offset = None;
-        self.oversized = false;
     }
 }
 

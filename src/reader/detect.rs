@@ -3,6 +3,7 @@
 //! each container or encoding for its content.
 
 use super::{describe_prefix, reader_for, sniff, Format, Reader, Sink, Sniffed};
+use crate::limits::Limits;
 
 /// Maximum bytes of an input's start kept to detect its format.
 pub const MAX_SNIFF_BYTES: usize = 64 * 1024;
@@ -11,11 +12,15 @@ pub const MAX_SNIFF_BYTES: usize = 64 * 1024;
 pub struct Detect {
     /// Containers and encodings around this content.
     layers: usize,
+    limits: Limits,
     state: State,
 }
 
 enum State {
-    Sniffing(Vec<u8>),
+    /// The start of the input, and the length at which to sniff it again:
+    /// twice the last length tried, so that a prefix pushed in small
+    /// pieces is not sniffed once per push.
+    Sniffing(Vec<u8>, usize),
     Reading(Format, Box<dyn Reader>),
     /// In no supported format, already reported; further bytes are ignored.
     Rejected,
@@ -25,7 +30,12 @@ impl Detect {
     /// Creates a reader for content wrapped in `layers` containers or
     /// encodings (0 for a file itself).
     pub fn new(layers: usize) -> Detect {
-        Detect { layers, state: State::Sniffing(Vec::new()) }
+        Detect::with_limits(layers, Limits::default())
+    }
+
+    /// Creates a reader whose format readers apply `limits`.
+    pub fn with_limits(layers: usize, limits: Limits) -> Detect {
+        Detect { layers, limits, state: State::Sniffing(Vec::new(), 0) }
     }
 
     /// Returns the format, once the first bytes have shown it.
@@ -38,9 +48,15 @@ impl Detect {
 
     /// Starts the reader once the prefix shows the format.
     fn try_start(&mut self, complete: bool, sink: &mut dyn Sink) {
-        let State::Sniffing(prefix) = &mut self.state else { return };
+        let State::Sniffing(prefix, sniff_at) = &mut self.state else { return };
+        if !complete && prefix.len() < *sniff_at {
+            return;
+        }
         let format = match sniff(prefix, complete || prefix.len() >= MAX_SNIFF_BYTES) {
-            Sniffed::NeedMore => return,
+            Sniffed::NeedMore => {
+                *sniff_at = (2 * prefix.len()).min(MAX_SNIFF_BYTES);
+                return;
+            }
             Sniffed::Unknown(seen) => {
                 self.state = State::Rejected;
                 sink.unknown_format(seen);
@@ -48,7 +64,7 @@ impl Detect {
             }
             Sniffed::Format(format) => format,
         };
-        match reader_for(format, self.layers) {
+        match reader_for(format, self.layers, self.limits) {
             Ok(mut reader) => {
                 let prefix = std::mem::take(prefix);
                 reader.push(&prefix, sink);
@@ -66,7 +82,7 @@ impl Detect {
 impl Reader for Detect {
     fn push(&mut self, bytes: &[u8], sink: &mut dyn Sink) {
         match &mut self.state {
-            State::Sniffing(prefix) => {
+            State::Sniffing(prefix, _) => {
                 prefix.extend_from_slice(bytes);
                 self.try_start(false, sink);
             }

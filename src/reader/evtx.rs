@@ -11,6 +11,7 @@ use evtx::{EvtxChunkData, EvtxChunkHeader, ParserSettings};
 
 use super::{Reader, Sink};
 use crate::event::Event;
+use crate::limits::Limits;
 
 /// Size of an EVTX chunk.
 pub const CHUNK_SIZE: usize = 64 * 1024;
@@ -30,10 +31,18 @@ pub struct EvtxReader {
     chunks: u64,
     records: u64,
     settings: Arc<ParserSettings>,
+    max_depth: usize,
 }
 
 impl EvtxReader {
     pub fn new() -> EvtxReader {
+        EvtxReader::with_limits(Limits::default())
+    }
+
+    /// Creates a reader that rejects records nested deeper than
+    /// `limits.max_depth`. EVTX records are bounded by their 64 KiB chunk,
+    /// so `max_record_bytes` does not apply.
+    pub fn with_limits(limits: Limits) -> EvtxReader {
         let settings = ParserSettings::default().indent(false).separate_json_attributes(false);
         EvtxReader {
             buffer: Vec::with_capacity(CHUNK_SIZE),
@@ -42,6 +51,7 @@ impl EvtxReader {
             chunks: 0,
             records: 0,
             settings: Arc::new(settings),
+            max_depth: limits.max_depth,
         }
     }
 
@@ -114,7 +124,7 @@ impl EvtxReader {
                 Ok(record) => {
                     let record_offset = offset + record.binxml_offset.saturating_sub(RECORD_HEADER_SIZE);
                     match record.into_json_bytes() {
-                        Ok(rendered) => match record_event(&rendered.data) {
+                        Ok(rendered) => match record_event(&rendered.data, self.max_depth) {
                             Ok(event) => sink.record(event, index, record_offset),
                             Err(message) => sink.warning(Some(index), record_offset, message),
                         },
@@ -138,10 +148,10 @@ fn record_count(chunk: &[u8]) -> u64 {
     count
 }
 
-fn record_event(json: &[u8]) -> Result<Event, String> {
+fn record_event(json: &[u8], max_depth: usize) -> Result<Event, String> {
     let value: serde_json::Value =
         serde_json::from_slice(json).map_err(|error| format!("record rendered as invalid JSON: {error}"))?;
-    Event::from_json(&value)
+    Event::from_json_with_max_depth(&value, max_depth)
 }
 
 impl EvtxReader {

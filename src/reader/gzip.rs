@@ -12,6 +12,7 @@ use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use super::{Detect, Reader, Sink};
 use crate::event::Event;
+use crate::limits::Limits;
 use crate::prefilter::Prefilter;
 
 /// Decompressed bytes handed on at a time.
@@ -63,6 +64,11 @@ impl GzipReader {
     /// Creates a reader of gzip data inside `layers` containers or encodings
     /// (this one included).
     pub fn new(layers: usize) -> GzipReader {
+        GzipReader::with_limits(layers, Limits::default())
+    }
+
+    /// Creates a reader whose content readers apply `limits`.
+    pub fn with_limits(layers: usize, limits: Limits) -> GzipReader {
         GzipReader {
             state: State::Header,
             pending: Vec::new(),
@@ -73,7 +79,7 @@ impl GzipReader {
             offset: 0,
             member_offset: 0,
             members: 0,
-            inner: Detect::new(layers),
+            inner: Detect::with_limits(layers, limits),
         }
     }
 

@@ -8,8 +8,9 @@
 
 use serde_json::Value;
 
-use super::{Reader, Sink, MAX_RECORD_BYTES};
+use super::{Reader, Sink};
 use crate::event::Event;
+use crate::limits::Limits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -28,6 +29,14 @@ pub struct JsonReader {
     splitter: Splitter,
     /// Skipping the rest of an oversized line or value.
     skipping: bool,
+    /// The position where the search for the next line end resumes, so
+    /// that a long line pushed in small pieces is searched once.
+    line_scan: usize,
+    /// While the mode is undecided: the buffer length at which the first
+    /// line is looked at again, so that a long one pushed in small pieces
+    /// is not searched once per push.
+    decide_at: usize,
+    limits: Limits,
 }
 
 /// State of the value splitter, kept across pushes.
@@ -46,7 +55,23 @@ struct Splitter {
 
 impl JsonReader {
     pub fn new() -> JsonReader {
-        JsonReader { buffer: Vec::new(), base: 0, mode: Mode::Undecided, records: 0, splitter: Splitter::default(), skipping: false }
+        JsonReader::with_limits(Limits::default())
+    }
+
+    /// Creates a reader that skips records over `limits.max_record_bytes`
+    /// and events nested deeper than `limits.max_depth`.
+    pub fn with_limits(limits: Limits) -> JsonReader {
+        JsonReader {
+            buffer: Vec::new(),
+            base: 0,
+            mode: Mode::Undecided,
+            records: 0,
+            splitter: Splitter::default(),
+            skipping: false,
+            line_scan: 0,
+            decide_at: 0,
+            limits,
+        }
     }
 
     fn decide_mode(&mut self, at_end: bool) {
@@ -69,54 +94,71 @@ impl JsonReader {
     fn emit(&mut self, bytes_start: usize, bytes_end: usize, sink: &mut dyn Sink) {
         self.records += 1;
         let offset = self.base + bytes_start as u64;
-        match parse_event(&self.buffer[bytes_start..bytes_end]) {
+        // A record is over the limit whether it arrived in one push or in many.
+        let max = self.limits.max_record_bytes;
+        if bytes_end - bytes_start > max {
+            sink.warning(Some(self.records), offset, too_large(max));
+            return;
+        }
+        match parse_event(&self.buffer[bytes_start..bytes_end], self.limits.max_depth) {
             Ok(event) => sink.record(event, self.records, offset),
             Err(message) => sink.warning(Some(self.records), offset, message),
         }
     }
 
     fn read_lines(&mut self, at_end: bool, sink: &mut dyn Sink) {
+        // The buffer starts at a line start, and its first `line_scan`
+        // bytes were searched already: they hold no line end.
+        let complete = if at_end {
+            self.buffer.len()
+        } else {
+            memchr::memrchr(b'\n', &self.buffer[self.line_scan..]).map_or(0, |position| self.line_scan + position + 1)
+        };
+        self.read_complete_lines(complete, sink);
+        self.consume(complete);
+        self.line_scan = self.buffer.len();
+
+        let max = self.limits.max_record_bytes;
+        if self.buffer.len() > max {
+            self.records += 1;
+            sink.warning(Some(self.records), self.base, too_large(max));
+            self.skipping = true;
+            self.consume(self.buffer.len());
+            self.line_scan = 0;
+        }
+    }
+
+    /// Reads the lines in `buffer[..complete]`, which ends with a line end
+    /// or at the end of the input.
+    fn read_complete_lines(&mut self, complete: usize, sink: &mut dyn Sink) {
         let mut start = 0;
         // The first prefilter hit at or after `start`; lines that end before
         // it contain no literal and are skipped unparsed.
-        let mut hit = self.next_hit(0, sink);
-        loop {
-            let end = match memchr::memchr(b'\n', &self.buffer[start..]) {
-                Some(position) => start + position,
-                None if at_end && start < self.buffer.len() => self.buffer.len(),
-                None => break,
-            };
+        let mut hit = self.next_hit(0, complete, sink);
+        while start < complete {
+            let end = memchr::memchr(b'\n', &self.buffer[start..complete]).map_or(complete, |position| start + position);
             if self.skipping {
                 self.skipping = false;
             } else if !self.buffer[start..end].trim_ascii().is_empty() {
                 if hit.is_some_and(|h| h < end) {
                     self.emit(start, end, sink);
-                    hit = self.next_hit(end, sink);
+                    hit = self.next_hit(end, complete, sink);
                 } else {
                     self.records += 1;
                     sink.skipped(1);
                 }
             }
-            start = (end + 1).min(self.buffer.len());
-            if end == self.buffer.len() {
-                break;
-            }
-        }
-        self.consume(start);
-        if self.buffer.len() > MAX_RECORD_BYTES {
-            self.records += 1;
-            sink.warning(Some(self.records), self.base, too_large());
-            self.skipping = true;
-            self.consume(self.buffer.len());
+            start = end + 1;
         }
     }
 
-    /// Where the prefilter next finds a literal from `from` on; `Some(from)`
-    /// when there is no prefilter, so every line is parsed.
-    fn next_hit(&self, from: usize, sink: &dyn Sink) -> Option<usize> {
+    /// Returns where the prefilter next finds a literal in
+    /// `buffer[from..end]`, or `Some(from)` when there is no prefilter, so
+    /// that every line is parsed.
+    fn next_hit(&self, from: usize, end: usize, sink: &dyn Sink) -> Option<usize> {
         match sink.prefilter() {
             None => Some(from),
-            Some(prefilter) => prefilter.find(&self.buffer[from..]).map(|position| from + position),
+            Some(prefilter) => prefilter.find(&self.buffer[from..end]).map(|position| from + position),
         }
     }
 
@@ -192,9 +234,10 @@ impl JsonReader {
     fn compact(&mut self, sink: &mut dyn Sink) {
         let keep_from = self.splitter.start.unwrap_or(self.splitter.scan);
         self.consume(keep_from);
-        if self.splitter.start.is_some() && self.buffer.len() > MAX_RECORD_BYTES && !self.skipping {
+        let max = self.limits.max_record_bytes;
+        if self.splitter.start.is_some() && self.buffer.len() > max && !self.skipping {
             self.records += 1;
-            sink.warning(Some(self.records), self.base, too_large());
+            sink.warning(Some(self.records), self.base, too_large(max));
             self.skipping = true;
         }
         if self.skipping {
@@ -211,6 +254,7 @@ impl JsonReader {
         }
         self.buffer.drain(..count);
         self.base += count as u64;
+        self.line_scan = self.line_scan.saturating_sub(count);
         self.splitter.scan = self.splitter.scan.saturating_sub(count);
         self.splitter.start = self.splitter.start.map(|start| start.saturating_sub(count));
     }
@@ -228,14 +272,15 @@ impl Reader for JsonReader {
         if self.mode == Mode::Undecided && self.base == 0 && self.buffer.starts_with(b"\xEF\xBB\xBF") {
             self.consume(3);
         }
-        if self.mode == Mode::Undecided {
+        if self.mode == Mode::Undecided && self.buffer.len() >= self.decide_at {
             self.decide_mode(false);
+            self.decide_at = 2 * self.buffer.len();
         }
         match self.mode {
             Mode::Lines => self.read_lines(false, sink),
             Mode::Values => self.read_values(sink),
             Mode::Undecided => {
-                if self.buffer.len() > MAX_RECORD_BYTES {
+                if self.buffer.len() > self.limits.max_record_bytes {
                     self.mode = Mode::Values;
                     self.read_values(sink);
                 }
@@ -263,13 +308,13 @@ impl Reader for JsonReader {
     }
 }
 
-fn too_large() -> String {
-    format!("record larger than the maximum of {MAX_RECORD_BYTES} bytes; skipped")
+fn too_large(max: usize) -> String {
+    format!("record larger than the maxRecordBytes limit of {max} bytes; skipped")
 }
 
-/// Parses one JSON record. Invalid UTF-8 is replaced by U+FFFD rather than
-/// losing the record.
-fn parse_event(bytes: &[u8]) -> Result<Event, String> {
+/// Parses one JSON record nested at most `max_depth` levels. Invalid
+/// UTF-8 is replaced by U+FFFD rather than losing the record.
+fn parse_event(bytes: &[u8], max_depth: usize) -> Result<Event, String> {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(value) => value,
         Err(error) if std::str::from_utf8(bytes).is_err() => {
@@ -277,7 +322,7 @@ fn parse_event(bytes: &[u8]) -> Result<Event, String> {
         }
         Err(error) => return Err(format!("invalid JSON: {error}")),
     };
-    Event::from_json(&value)
+    Event::from_json_with_max_depth(&value, max_depth)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! character (`{` or `[` for JSON, `<` for XML) or by a header row of field
 //! names (CSV). Readers take bytes in pieces of any size and hand each
 //! complete record to a [`Sink`] as an [`Event`], so memory stays bounded by
-//! the largest record (or one 64 KiB EVTX chunk), not by the file.
+//! the largest record (or one 64 KiB EVTX chunk), not by the file. A record
+//! over [`Limits::max_record_bytes`] is reported and skipped.
 //!
 //! Containers and encodings are layers: the gzip, zip and UTF-16 readers
 //! decode their content while it streams and give it to a [`Detect`] reader,
@@ -24,11 +25,8 @@ pub mod zip;
 pub use detect::Detect;
 
 use crate::event::Event;
+use crate::limits::Limits;
 use crate::prefilter::Prefilter;
-
-/// The largest single text record (one JSON value, XML event or CSV row) a
-/// reader buffers; a larger one is reported and skipped.
-pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
 /// Maximum number of containers and encodings around content: a zip member
 /// that is a gzip file of UTF-16 text has three. Deeper content is reported
@@ -229,20 +227,20 @@ pub trait Reader {
 /// Creates the reader for a sniffed format. `layers` counts the containers
 /// and encodings around the content; a layer format past [`MAX_LAYERS`] is
 /// rejected with the reason.
-pub fn reader_for(format: Format, layers: usize) -> Result<Box<dyn Reader>, String> {
+pub fn reader_for(format: Format, layers: usize, limits: Limits) -> Result<Box<dyn Reader>, String> {
     if format.is_layer() && layers >= MAX_LAYERS {
         return Err(format!("{} content nested inside {layers} other containers or encodings", format.name()));
     }
     let inner = layers + 1;
     Ok(match format {
-        Format::Evtx => Box::new(evtx::EvtxReader::new()),
-        Format::Json => Box::new(json::JsonReader::new()),
-        Format::Xml => Box::new(xml::XmlReader::new()),
-        Format::Csv => Box::new(csv::CsvReader::new()),
-        Format::Utf16Le => Box::new(text::Utf16Reader::new(text::Endian::Little, inner)),
-        Format::Utf16Be => Box::new(text::Utf16Reader::new(text::Endian::Big, inner)),
-        Format::Gzip => Box::new(gzip::GzipReader::new(inner)),
-        Format::Zip => Box::new(zip::ZipReader::new(inner)),
+        Format::Evtx => Box::new(evtx::EvtxReader::with_limits(limits)),
+        Format::Json => Box::new(json::JsonReader::with_limits(limits)),
+        Format::Xml => Box::new(xml::XmlReader::with_limits(limits)),
+        Format::Csv => Box::new(csv::CsvReader::with_limits(limits)),
+        Format::Utf16Le => Box::new(text::Utf16Reader::with_limits(text::Endian::Little, inner, limits)),
+        Format::Utf16Be => Box::new(text::Utf16Reader::with_limits(text::Endian::Big, inner, limits)),
+        Format::Gzip => Box::new(gzip::GzipReader::with_limits(inner, limits)),
+        Format::Zip => Box::new(zip::ZipReader::with_limits(inner, limits)),
     })
 }
 
@@ -384,11 +382,12 @@ mod tests {
 
     #[test]
     fn layers_are_limited() {
-        assert!(reader_for(Format::Gzip, MAX_LAYERS - 1).is_ok());
+        let limits = Limits::default();
+        assert!(reader_for(Format::Gzip, MAX_LAYERS - 1, limits).is_ok());
         assert_eq!(
-            reader_for(Format::Zip, MAX_LAYERS).err(),
+            reader_for(Format::Zip, MAX_LAYERS, limits).err(),
             Some(format!("zip content nested inside {MAX_LAYERS} other containers or encodings"))
         );
-        assert!(reader_for(Format::Json, MAX_LAYERS + 3).is_ok());
+        assert!(reader_for(Format::Json, MAX_LAYERS + 3, limits).is_ok());
     }
 }

@@ -9,17 +9,14 @@
 
 use std::collections::VecDeque;
 
-use super::{Detect, Reader, Sink, MAX_RECORD_BYTES};
+use super::{Detect, Reader, Sink};
 use crate::event::Event;
+use crate::limits::Limits;
 use crate::prefilter::Prefilter;
 
 /// Source bytes transcoded per step, so the UTF-8 text handed on at once
 /// stays small whatever the size of a push.
 const STEP: usize = 64 * 1024;
-/// Offsets older than this many decoded bytes are no longer mapped
-/// exactly: readers report offsets of records they still hold, and a
-/// record is at most [`MAX_RECORD_BYTES`].
-const MAP_WINDOW: u64 = 2 * MAX_RECORD_BYTES as u64;
 /// Most runs of same-width characters the offset map keeps.
 const MAX_RUNS: usize = 64 * 1024;
 const REPLACEMENT: char = '\u{FFFD}';
@@ -51,15 +48,23 @@ impl Utf16Reader {
     /// Creates a reader of UTF-16 text inside `layers` containers or
     /// encodings (this one included).
     pub fn new(endian: Endian, layers: usize) -> Utf16Reader {
+        Utf16Reader::with_limits(endian, layers, Limits::default())
+    }
+
+    /// Creates a reader whose content readers apply `limits`.
+    pub fn with_limits(endian: Endian, layers: usize, limits: Limits) -> Utf16Reader {
+        // Readers report offsets of records they still hold, and a record
+        // is at most `max_record_bytes`, so older offsets need no mapping.
+        let window = (limits.max_record_bytes as u64).saturating_mul(2);
         Utf16Reader {
             endian,
             odd: None,
             high: None,
             source: 0,
             decoded: 0,
-            map: OffsetMap::default(),
+            map: OffsetMap { runs: VecDeque::new(), window },
             text: String::new(),
-            inner: Detect::new(layers),
+            inner: Detect::with_limits(layers, limits),
         }
     }
 
@@ -147,9 +152,10 @@ impl Reader for Utf16Reader {
 /// Maps offsets in the UTF-8 text back to offsets in the UTF-16 input. It
 /// keeps one entry per run of characters of the same widths (ASCII is one
 /// UTF-8 byte per two UTF-16 bytes, most other text two or three per two).
-#[derive(Default)]
 struct OffsetMap {
     runs: VecDeque<Run>,
+    /// Offsets older than this many decoded bytes are no longer mapped exactly.
+    window: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -177,7 +183,7 @@ impl OffsetMap {
 
     /// Drops runs that end before the window of offsets still reported.
     fn prune(&mut self, decoded_total: u64) {
-        let oldest_needed = decoded_total.saturating_sub(MAP_WINDOW);
+        let oldest_needed = decoded_total.saturating_sub(self.window);
         while self.runs.len() > 1 && self.runs[1].decoded <= oldest_needed {
             self.runs.pop_front();
         }

@@ -4,7 +4,7 @@
 //!
 //! The reader pulls markup with `quick-xml` from whatever has arrived and
 //! builds the current event as it goes, so memory is bounded by one event
-//! (at most [`MAX_RECORD_BYTES`] of input), not by the file. Markup cut off
+//! (at most [`Limits::max_record_bytes`] of input), not by the file. Markup cut off
 //! at the end of a push is read again when the next push completes it.
 //!
 //! Fields get the names the evtx JSON rendering gives them (see
@@ -22,9 +22,10 @@ use std::borrow::Cow;
 use quick_xml::errors::{Error as XmlError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesRef, BytesStart, Event as XmlEvent};
 
-use super::{Reader, Sink, Verdict, MAX_RECORD_BYTES};
-use crate::event::{Event, MAX_DEPTH};
+use super::{Reader, Sink, Verdict};
+use crate::event::Event;
 use crate::fields;
+use crate::limits::Limits;
 
 /// The element that contains one record.
 const RECORD_ELEMENT: &[u8] = b"Event";
@@ -35,6 +36,9 @@ const RENDERING_ELEMENT: &[u8] = b"RenderingInfo";
 /// Bytes kept while searching for the next `<Event`, so that a start tag
 /// cut between two pushes is still found.
 const RESYNC_TAIL: usize = b"<Event".len();
+/// Unfinished markup or text shorter than this is parsed again on every
+/// push; a longer one only once the buffer has doubled (see `reparse_at`).
+const REPARSE_MIN: usize = 4096;
 
 /// Streaming reader of event XML.
 pub struct XmlReader {
@@ -42,12 +46,17 @@ pub struct XmlReader {
     buffer: Vec<u8>,
     /// Offset in the input of `buffer[0]`.
     base: u64,
+    /// The buffer length at which parsing is tried again. Parsing starts
+    /// over at the unfinished markup or text, so trying on every push would
+    /// read a long one once per push: quadratic time when it comes in
+    /// small pieces. Waiting until it doubles keeps the total linear.
+    reparse_at: usize,
     state: State,
 }
 
 /// The parser state kept between pushes.
-#[derive(Default)]
 struct State {
+    limits: Limits,
     /// Open elements around the records (`<Events>`).
     outer_depth: usize,
     record: Option<Record>,
@@ -97,7 +106,14 @@ enum Outcome {
 
 impl XmlReader {
     pub fn new() -> XmlReader {
-        XmlReader { buffer: Vec::new(), base: 0, state: State::default() }
+        XmlReader::with_limits(Limits::default())
+    }
+
+    /// Creates a reader that skips events over `limits.max_record_bytes`
+    /// or with elements nested deeper than `limits.max_depth`.
+    pub fn with_limits(limits: Limits) -> XmlReader {
+        let state = State { limits, outer_depth: 0, record: None, records: 0, resync: false };
+        XmlReader { buffer: Vec::new(), base: 0, reparse_at: 0, state }
     }
 
     /// Reads every complete markup in the buffer, then drops what was read.
@@ -137,16 +153,21 @@ impl XmlReader {
         }
         self.consume(position);
         self.limit_buffer(sink);
+        let unfinished = self.buffer.len();
+        let max = self.state.limits.max_record_bytes;
+        // Parsed again before the buffer can go over the limit.
+        self.reparse_at = if unfinished >= REPARSE_MIN { (2 * unfinished).min(max.saturating_add(1)) } else { 0 };
     }
 
     /// Reports and drops unfinished markup larger than a record may be.
     fn limit_buffer(&mut self, sink: &mut dyn Sink) {
-        if self.buffer.len() <= MAX_RECORD_BYTES {
+        let max = self.state.limits.max_record_bytes;
+        if self.buffer.len() <= max {
             return;
         }
-        let message = format!("XML markup or text longer than {MAX_RECORD_BYTES} bytes; skipped");
+        let message = format!("XML markup or text longer than the maxRecordBytes limit of {max} bytes; skipped");
         self.state.invalid(self.base, message, sink);
-        let keep_from = self.buffer.len() - RESYNC_TAIL;
+        let keep_from = self.buffer.len().saturating_sub(RESYNC_TAIL);
         self.consume(keep_from);
     }
 
@@ -165,7 +186,9 @@ impl Default for XmlReader {
 impl Reader for XmlReader {
     fn push(&mut self, bytes: &[u8], sink: &mut dyn Sink) {
         self.buffer.extend_from_slice(bytes);
-        self.parse(false, sink);
+        if self.buffer.len() >= self.reparse_at {
+            self.parse(false, sink);
+        }
     }
 
     fn finish(&mut self, sink: &mut dyn Sink) {
@@ -209,7 +232,8 @@ impl State {
                     return Outcome::RuledOut(end);
                 }
             }
-            if let Err(message) = self.handle(event, base + before as u64, sink) {
+            let end = base + xml.buffer_position();
+            if let Err(message) = self.handle(event, base + before as u64, end, sink) {
                 return Outcome::Invalid(before, message);
             }
         }
@@ -233,11 +257,13 @@ impl State {
         Some(end)
     }
 
-    /// Applies one piece of markup that starts at input offset `at`.
-    fn handle(&mut self, event: XmlEvent<'_>, at: u64, sink: &mut dyn Sink) -> Result<(), String> {
+    /// Applies one piece of markup that starts at input offset `at` and
+    /// ends before `end`.
+    fn handle(&mut self, event: XmlEvent<'_>, at: u64, end: u64, sink: &mut dyn Sink) -> Result<(), String> {
+        let max = self.limits.max_record_bytes;
         if let Some(record) = &self.record {
-            if at.saturating_sub(record.offset) > MAX_RECORD_BYTES as u64 {
-                return Err(format!("XML event larger than the maximum of {MAX_RECORD_BYTES} bytes; skipped"));
+            if end.saturating_sub(record.offset) > max as u64 {
+                return Err(format!("XML event larger than the maxRecordBytes limit of {max} bytes; skipped"));
             }
         }
         match event {
@@ -256,8 +282,9 @@ impl State {
     }
 
     fn open(&mut self, start: &BytesStart<'_>, at: u64) -> Result<(), String> {
+        let max_depth = self.limits.max_depth;
         if let Some(record) = &mut self.record {
-            return record.open(start);
+            return record.open(start, max_depth);
         }
         if start.local_name().as_ref() != RECORD_ELEMENT {
             // `<Events>`, or another element around the records.
@@ -266,7 +293,7 @@ impl State {
         }
         self.records += 1;
         let mut record = Record::new(self.records, at);
-        let opened = record.open(start);
+        let opened = record.open(start, max_depth);
         self.record = Some(record);
         opened
     }
@@ -339,9 +366,9 @@ impl Record {
         }
     }
 
-    fn open(&mut self, start: &BytesStart<'_>) -> Result<(), String> {
-        if self.elements.len() >= MAX_DEPTH {
-            return Err(format!("XML event nested deeper than {MAX_DEPTH} elements"));
+    fn open(&mut self, start: &BytesStart<'_>, max_depth: usize) -> Result<(), String> {
+        if self.elements.len() >= max_depth {
+            return Err(format!("XML event nested deeper than the maxDepth limit of {max_depth} elements"));
         }
         if let Some(parent) = self.elements.last_mut() {
             parent.has_children = true;

@@ -18,6 +18,7 @@ use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use super::{Detect, Reader, Sink};
 use crate::event::Event;
+use crate::limits::Limits;
 use crate::prefilter::Prefilter;
 
 const LOCAL_HEADER: &[u8] = b"PK\x03\x04";
@@ -40,6 +41,7 @@ const OUTPUT_SIZE: usize = 64 * 1024;
 pub struct ZipReader {
     /// Containers and encodings around each member's content, this one included.
     layers: usize,
+    limits: Limits,
     state: State,
     /// Header, descriptor or held-back bytes being collected.
     pending: Vec<u8>,
@@ -99,8 +101,14 @@ impl ZipReader {
     /// Creates a reader of a zip archive inside `layers` containers or
     /// encodings (this one included).
     pub fn new(layers: usize) -> ZipReader {
+        ZipReader::with_limits(layers, Limits::default())
+    }
+
+    /// Creates a reader whose member content readers apply `limits`.
+    pub fn with_limits(layers: usize, limits: Limits) -> ZipReader {
         ZipReader {
             layers,
+            limits,
             state: State::Header,
             pending: Vec::new(),
             offset: 0,
@@ -203,7 +211,7 @@ impl ZipReader {
             zip64: header.zip64,
             hasher: crc32fast::Hasher::new(),
             size: 0,
-            content: Detect::new(self.layers),
+            content: Detect::with_limits(self.layers, self.limits),
         });
         self.state = State::Data;
     }
