@@ -312,17 +312,69 @@ fn too_large(max: usize) -> String {
     format!("record larger than the maxRecordBytes limit of {max} bytes; skipped")
 }
 
-/// Parses one JSON record nested at most `max_depth` levels. Invalid
-/// UTF-8 is replaced by U+FFFD rather than losing the record.
+/// Parses one JSON record nested at most `max_depth` levels.
 fn parse_event(bytes: &[u8], max_depth: usize) -> Result<Event, String> {
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(value) => value,
-        Err(error) if std::str::from_utf8(bytes).is_err() => {
-            serde_json::from_str(&String::from_utf8_lossy(bytes)).map_err(|_| format!("invalid JSON: {error}"))?
-        }
-        Err(error) => return Err(format!("invalid JSON: {error}")),
-    };
+    let value = parse_value(bytes).map_err(|error| format!("invalid JSON: {error}"))?;
     Event::from_json_with_max_depth(&value, max_depth)
+}
+
+/// Parses JSON text, replacing invalid UTF-8 and unpaired surrogate
+/// escapes (`"\ud800"`, which Python and JavaScript write for text that
+/// is not valid UTF-16) by U+FFFD rather than losing the value. The error
+/// is the one of the text as given.
+pub fn parse_value(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let error = match serde_json::from_slice(bytes) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    let text = String::from_utf8_lossy(bytes);
+    let repaired = replace_lone_surrogates(text.as_bytes());
+    let changed = repaired.is_some() || matches!(text, std::borrow::Cow::Owned(_));
+    if !changed {
+        return Err(error);
+    }
+    serde_json::from_slice(repaired.as_deref().unwrap_or(text.as_bytes())).map_err(|_| error)
+}
+
+/// Returns `text` with each `\uXXXX` escape of a surrogate that is not
+/// part of a high-low pair replaced by `\ufffd`, or `None` when there is
+/// none. Other escapes, such as `\\`, are copied as they are.
+fn replace_lone_surrogates(text: &[u8]) -> Option<Vec<u8>> {
+    const REPLACEMENT: &[u8] = b"\\ufffd";
+    let mut output = Vec::new();
+    let mut copied = 0;
+    let mut index = 0;
+    while let Some(found) = memchr::memchr(b'\\', &text[index..]) {
+        let at = index + found;
+        match escaped_unit(text, at) {
+            Some(0xD800..=0xDBFF) if escaped_unit(text, at + 6).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) => {
+                index = at + 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                output.extend_from_slice(&text[copied..at]);
+                output.extend_from_slice(REPLACEMENT);
+                index = at + 6;
+                copied = index;
+            }
+            Some(_) => index = at + 6,
+            // Any other escape is two bytes long.
+            None => index = (at + 2).min(text.len()),
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    output.extend_from_slice(&text[copied..]);
+    Some(output)
+}
+
+/// Returns the code unit of a `\uXXXX` escape at `at`.
+fn escaped_unit(text: &[u8], at: usize) -> Option<u16> {
+    let escape = text.get(at..at + 6)?;
+    if !escape.starts_with(b"\\u") || !escape[2..].iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u16::from_str_radix(std::str::from_utf8(&escape[2..]).ok()?, 16).ok()
 }
 
 #[cfg(test)]
@@ -398,6 +450,15 @@ mod tests {
         let out = read(b"[{\"a\":1}]]", 100);
         assert_eq!(out.records.len(), 1);
         assert_eq!(out.warnings, vec![(Some(2), 9, "expected a JSON object, found ']'".into())]);
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_character() {
+        let input = br#"{"a":"x\ud800y\udc00\ud83d\ude00\\ud800"}"#;
+        let out = read(input, 100);
+        assert_eq!(out.records, vec![(1, 0, Some("x\u{FFFD}y\u{FFFD}\u{1F600}\\ud800".into()))]);
+        assert_eq!(out.warnings, vec![]);
+        assert_eq!(replace_lone_surrogates(br#""\ud83d\ude00 \\ud800""#), None);
     }
 
     #[test]
