@@ -10,14 +10,17 @@ import { Scan, checkScanOptions } from './scan.js';
 /**
  * Converts an event object to JSON text. Reading a JSON string in wasm costs
  * less per event than walking the object field by field through the glue
- * (docs/BENCHMARKS.md). Strings and other values pass unchanged, so the glue
- * reports a wrong type as a `TypeError`.
+ * (docs/BENCHMARKS.md). Strings and other values pass unchanged, and so do
+ * bytes (an `ArrayBuffer` or a view of one), so the glue reports a wrong
+ * type as a `TypeError`. The result is typed `any` for that reason.
  * @param {unknown} event
- * @returns {unknown}
+ * @returns {any}
  */
 function toGlueEvent(event) {
   if (typeof event !== 'object' || event === null) return event;
   try {
+    // `instanceof` throws for a revoked proxy, like `JSON.stringify`.
+    if (ArrayBuffer.isView(event) || event instanceof ArrayBuffer) return event;
     return JSON.stringify(event);
   } catch (error) {
     const message = `invalid event: the object cannot be converted to JSON: ${/** @type {Error} */ (error).message}`;
@@ -96,7 +99,7 @@ export class Engine {
     return this.#batchOf(engine, inputs);
   }
 
-  /** @param {glue.Engine} engine @param {unknown} inputs */
+  /** @param {glue.Engine} engine @param {any} inputs an array of events, or a wrong type for the glue to reject */
   #batchOf(engine, inputs) {
     try {
       return engine.evaluateBatch(inputs);

@@ -34,7 +34,9 @@ const OPTION_TYPES = {
  * @param {unknown} options
  */
 export function checkScanOptions(options) {
-  if (typeof options !== 'object' || options === null) {
+  const isPlainObject = typeof options === 'object' && options !== null &&
+    !Array.isArray(options) && !ArrayBuffer.isView(options) && !(options instanceof ArrayBuffer);
+  if (!isPlainObject) {
     throw Object.assign(new TypeError('scan options must be an object'), { code: 'invalid-options' });
   }
   for (const [name, value] of Object.entries(options)) {

@@ -33,6 +33,11 @@ fn options(json: &str) -> JsValue {
     JSON::parse(json).unwrap()
 }
 
+/// Copies bytes into a JS `Uint8Array`, the type `Scanner.push` takes.
+fn bytes(data: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(data).into()
+}
+
 #[wasm_bindgen_test]
 fn evaluate_accepts_object_and_string() {
     let object = JSON::parse(SAMPLE_JSON).unwrap();
@@ -124,7 +129,7 @@ fn unknown_engine_option_is_a_type_error() {
     assert_eq!(String::from(error.name()), "TypeError");
     assert_eq!(
         String::from(error.message()),
-        "unknown Engine option 'rule'; the options are rules, defaultRules, strict"
+        "unknown Engine option 'rule'; the options are rules, defaultRules, strict, limits"
     );
 }
 
@@ -143,10 +148,10 @@ fn evaluate_batch_returns_one_array_per_event() {
 #[wasm_bindgen_test]
 fn scanner_finds_match_in_evtx_pushed_in_pieces() {
     let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
-    let mut scanner = engine.scanner("sample.evtx".into(), None, Some(true));
+    let mut scanner = engine.scanner("sample.evtx".into(), JsValue::UNDEFINED, true.into()).unwrap();
     let found = Array::new();
     for piece in SAMPLE_EVTX.chunks(1000) {
-        for item in matches_of(scanner.push(piece).unwrap()).iter() {
+        for item in matches_of(scanner.push(bytes(piece)).unwrap()).iter() {
             found.push(&item);
         }
     }
@@ -169,16 +174,16 @@ fn scanner_finds_match_in_evtx_pushed_in_pieces() {
 #[wasm_bindgen_test]
 fn scanner_reports_truncated_evtx_and_unknown_format() {
     let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
-    let mut scanner = engine.scanner("cut.evtx".into(), Some(false), None);
-    scanner.push(&SAMPLE_EVTX[..3000]).unwrap();
+    let mut scanner = engine.scanner("cut.evtx".into(), false.into(), JsValue::UNDEFINED).unwrap();
+    scanner.push(bytes(&SAMPLE_EVTX[..3000])).unwrap();
     let finished = scanner.finish().unwrap();
     let warnings = Array::from(&get(&finished, "warnings"));
     assert_eq!(warnings.length(), 1);
     assert_eq!(text(&warnings.get(0), "file"), "cut.evtx");
     assert!(text(&warnings.get(0), "message").starts_with("truncated EVTX file: the file header needs 4096 bytes"));
 
-    let mut scanner = engine.scanner("notes.txt".into(), None, None);
-    let error = scanner.push(b"hello world\n").unwrap_err().dyn_into::<js_sys::Error>().unwrap();
+    let mut scanner = engine.scanner("notes.txt".into(), JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap();
+    let error = scanner.push(bytes(b"hello world\n")).unwrap_err().dyn_into::<js_sys::Error>().unwrap();
     assert_eq!(String::from(error.name()), "InputError");
     assert_eq!(text(&error, "code"), "unknown-format");
     assert!(String::from(error.message()).starts_with("notes.txt: unknown format"));
@@ -188,10 +193,10 @@ fn scanner_reports_truncated_evtx_and_unknown_format() {
 fn scanner_reads_zip_members_in_pieces() {
     const ARCHIVE: &[u8] = include_bytes!("../data/formats/edr-freeze.zip");
     let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
-    let mut scanner = engine.scanner("logs.zip".into(), None, None);
+    let mut scanner = engine.scanner("logs.zip".into(), JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap();
     let found = Array::new();
     for piece in ARCHIVE.chunks(1000) {
-        for found_match in matches_of(scanner.push(piece).unwrap()).iter() {
+        for found_match in matches_of(scanner.push(bytes(piece)).unwrap()).iter() {
             found.push(&found_match);
         }
     }
@@ -208,4 +213,70 @@ fn scanner_reads_zip_members_in_pieces() {
     assert_eq!(edr_freeze.len(), 9);
     assert!(edr_freeze.contains(&"logs.zip:edr-freeze.utf16le.xml".to_string()));
     assert!(edr_freeze.contains(&format!("logs.zip:evtx/{EDR_FREEZE}.evtx")));
+}
+
+#[wasm_bindgen_test]
+fn limits_option_bounds_events_and_rules() {
+    let engine = JsEngine::new(options(r#"{"limits": {"maxDepth": 4, "maxRecordBytes": 100, "maxRules": 4}}"#)).unwrap();
+    let warnings = Array::from(&engine.warnings().unwrap());
+    assert_eq!(warnings.length(), 2);
+    assert_eq!(text(&warnings.get(0), "code"), "limit");
+    assert_eq!(
+        text(&warnings.get(0), "message"),
+        "proc_creation_win_hktl_edr_freeze.yml: the number of rules (maxRules) is 5, over the maximum of 4"
+    );
+    assert_eq!(Array::from(&engine.rules().unwrap()).length(), 4);
+
+    // Four nested objects are allowed, five are not.
+    assert!(engine.evaluate(r#"{"a": {"b": {"c": {"d": 1}}}}"#.into()).is_ok());
+    let deep = engine.evaluate(r#"{"a": {"b": {"c": {"d": {"e": 1}}}}}"#.into()).unwrap_err();
+    let deep = deep.dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(String::from(deep.name()), "InputError");
+    assert_eq!(String::from(deep.message()), "invalid event: nested deeper than the maxDepth limit of 4 levels");
+
+    let long = format!(r#"{{"CommandLine": "{}"}}"#, "x".repeat(100));
+    let error = engine.evaluate(long.as_str().into()).unwrap_err().dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(
+        String::from(error.message()),
+        "invalid event: the event's JSON text has 119 bytes, over the maxRecordBytes limit of 100"
+    );
+}
+
+#[wasm_bindgen_test]
+fn limits_option_rejects_bad_values() {
+    let cases = [
+        (r#"{"limits": {"maxDepth": 0}}"#, "limit 'maxDepth' must be an integer from 1 to 4294967295, found 0"),
+        (r#"{"limits": {"maxRules": 1.5}}"#, "limit 'maxRules' must be an integer from 1 to 4294967295, found 1.5"),
+        (r#"{"limits": {"maxRegexBytes": "1"}}"#, "limit 'maxRegexBytes' must be an integer from 1 to 4294967295, found string"),
+        (
+            r#"{"limits": {"maxBytes": 1}}"#,
+            "unknown limit 'maxBytes'; the options are maxRecordBytes, maxDepth, maxRules, maxRuleFileBytes, maxRegexBytes",
+        ),
+        (r#"{"limits": [1]}"#, "Engine option 'limits' must be an object, found an array"),
+        (r#"{"rules": [5]}"#, "Engine option 'rules[0]' must be YAML text or an object { name, yaml } of two strings, found number"),
+        (r#"{"rules": "title: x"}"#, "Engine option 'rules' must be an array, found string"),
+        (r#"{"strict": 1}"#, "Engine option 'strict' must be a boolean, found number"),
+    ];
+    for (given, expected) in cases {
+        let error = JsEngine::new(options(given)).err().unwrap().dyn_into::<js_sys::Error>().unwrap();
+        assert_eq!(String::from(error.name()), "TypeError", "{given}");
+        assert_eq!(text(&error, "code"), "invalid-options", "{given}");
+        assert_eq!(String::from(error.message()), expected, "{given}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn wrong_argument_types_are_type_errors() {
+    let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
+    let error = engine.scanner(JsValue::from_f64(5.0), JsValue::UNDEFINED, JsValue::UNDEFINED).err().unwrap();
+    let error = error.dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(String::from(error.message()), "scanner: 'file' must be a string, found number");
+
+    let mut scanner = engine.scanner("x".into(), JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap();
+    let error = scanner.push("ElfFile".into()).unwrap_err().dyn_into::<js_sys::Error>().unwrap();
+    assert_eq!(String::from(error.name()), "TypeError");
+    assert_eq!(String::from(error.message()), "push: 'bytes' must be a Uint8Array, found string");
+    scanner.push(bytes(SAMPLE_EVTX)).unwrap();
+    let summary = get(&scanner.finish().unwrap(), "summary");
+    assert_eq!(get(&summary, "matches").as_f64(), Some(1.0));
 }
