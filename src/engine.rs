@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use crate::error::RuleError;
 use crate::event::Event;
 use crate::logsource::{EventKey, Gate};
-use crate::sigma::detection::{FieldTable, SearchBody, ValueTest};
+use crate::sigma::detection::{Context, FieldId, FieldTable, FieldTest, Search, SearchBody, ValueTest};
+use crate::sigma::value::Placeholders;
 use crate::sigma::view::View;
 use crate::sigma::{self, Rule};
 
@@ -41,6 +42,7 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
 pub struct Engine {
     rules: Vec<Rule>,
     fields: FieldTable,
+    placeholders: Placeholders,
     errors: Vec<RuleError>,
     notes: Vec<String>,
 }
@@ -50,6 +52,9 @@ pub struct Engine {
 pub struct EngineBuilder {
     default_rules: bool,
     sources: Vec<(String, String)>,
+    placeholders: Placeholders,
+    /// Rule files or folders that could not be read.
+    read_errors: Vec<RuleError>,
 }
 
 impl EngineBuilder {
@@ -65,10 +70,48 @@ impl EngineBuilder {
         self
     }
 
+    /// Adds every rule file (`.yml` or `.yaml`) under `path`, searched
+    /// recursively in name order; `path` may also be a single file. A file
+    /// that cannot be read is listed in [`Engine::errors`] and the others
+    /// still load.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn rule_dir(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        let mut files = Vec::new();
+        let mut unreadable = Vec::new();
+        collect_rule_files(path.as_ref(), &mut files, &mut unreadable);
+        for (file, message) in unreadable {
+            self.read_errors.push(RuleError::new(&file, None, crate::error::RuleErrorKind::Read(message)));
+        }
+        for file in files {
+            let name = file.display().to_string();
+            match std::fs::read_to_string(&file) {
+                Ok(text) => self.sources.push((name, text)),
+                Err(error) => {
+                    let kind = crate::error::RuleErrorKind::Read(error.to_string());
+                    self.read_errors.push(RuleError::new(&name, None, kind));
+                }
+            }
+        }
+        self
+    }
+
+    /// Sets the values of the placeholder `%name%` for rules that use
+    /// `|expand`. Each value is a Sigma string (wildcards work), and a
+    /// field test matches when any of them does. A rule that uses a
+    /// placeholder without values fails to load.
+    pub fn placeholder<I, S>(mut self, name: impl Into<String>, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.placeholders.insert(name.into(), values.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Compiles every rule. A rule that fails is listed in
     /// [`Engine::errors`]; the others load.
     pub fn build(self) -> Engine {
-        let mut engine = Engine::default();
+        let mut engine = Engine { placeholders: self.placeholders, errors: self.read_errors, ..Engine::default() };
         if self.default_rules {
             for (name, yaml) in DEFAULT_RULES {
                 engine.add(name, yaml);
@@ -93,7 +136,8 @@ impl Engine {
     }
 
     fn add(&mut self, name: &str, yaml: &str) {
-        for result in sigma::load(name, yaml, &mut self.fields) {
+        let mut context = Context { fields: &mut self.fields, placeholders: &self.placeholders };
+        for result in sigma::load(name, yaml, &mut context) {
             match result {
                 Ok(rule) => {
                     if let Gate::Never(reason) = &rule.gate {
@@ -140,9 +184,9 @@ impl Engine {
         for search in &rule.searches {
             if let SearchBody::Maps(maps) = &search.body {
                 for test in maps.iter().flatten() {
-                    let name = self.fields.name(test.field);
-                    if let Some(value) = view.first_text(test.field) {
-                        fields.entry(name.to_string()).or_insert_with(|| value.to_string());
+                    let Some(field) = test.field else { continue };
+                    if let Some(value) = view.first_text(field) {
+                        fields.entry(self.fields.name(field).to_string()).or_insert_with(|| value.to_string());
                     }
                 }
             }
@@ -169,30 +213,30 @@ impl Engine {
     }
 
     /// Explains a matching search: for each field test of the first map that
-    /// matched, the value that matched and where.
-    fn reasons(&self, search: &sigma::detection::Search, view: &View) -> Vec<Reason> {
-        let SearchBody::Maps(maps) = &search.body else {
-            return vec![Reason {
-                selection: search.name.clone(),
-                field: String::new(),
-                modifiers: "keywords".to_string(),
-                needle: String::new(),
-                value: None,
-                start: None,
-                end: None,
-            }];
-        };
-        let Some(tests) = maps.iter().find(|tests| tests.iter().all(|test| test.matches(view))) else {
-            return Vec::new();
+    /// matched (or the keyword test), the value that matched and where.
+    fn reasons(&self, search: &Search, view: &View) -> Vec<Reason> {
+        let tests: &[FieldTest] = match &search.body {
+            SearchBody::Keywords(test) => std::slice::from_ref(test),
+            SearchBody::Maps(maps) => {
+                match maps.iter().find(|tests| tests.iter().all(|test| test.matches(view))) {
+                    Some(tests) => tests,
+                    None => return Vec::new(),
+                }
+            }
         };
         let mut reasons = Vec::new();
         for test in tests {
             let (field, modifiers) = test.key.split_once('|').unwrap_or((&test.key, ""));
+            if test.negate {
+                // A negated test matched because no value did: no span to show.
+                reasons.push(self.reason(&search.name, field, modifiers, test.values.first(), view, test.field));
+                continue;
+            }
             for value in &test.values {
-                if !view.field_matches(test.field, value) {
+                if !test.value_matches(view, value) {
                     continue;
                 }
-                reasons.push(self.reason(&search.name, field, modifiers, value, view, test.field));
+                reasons.push(self.reason(&search.name, field, modifiers, Some(value), view, test.field));
                 if !test.all {
                     break;
                 }
@@ -206,28 +250,60 @@ impl Engine {
         selection: &str,
         field: &str,
         modifiers: &str,
-        value: &ValueTest,
+        value: Option<&ValueTest>,
         view: &View,
-        id: sigma::detection::FieldId,
+        id: Option<FieldId>,
     ) -> Reason {
-        let (needle, span) = match value {
-            ValueTest::Null => ("null".to_string(), None),
-            ValueTest::Text { pattern, written } => {
-                let span = view
-                    .values_of(id)
-                    .filter_map(|index| view.event.fields()[index].value.as_deref())
-                    .find_map(|raw| pattern.find_span(raw).map(|span| (raw, span)));
-                (written.clone(), span)
-            }
+        let candidates: Vec<&str> = match id {
+            Some(id) => view.values_of(id).filter_map(|index| view.event.fields()[index].value.as_deref()).collect(),
+            None => view.event.fields().iter().filter_map(|field| field.value.as_deref()).collect(),
         };
+        let span = match value {
+            Some(ValueTest::Text { patterns, .. }) => candidates
+                .iter()
+                .find_map(|raw| patterns.iter().find_map(|pattern| pattern.find_span(raw)).map(|span| (*raw, span))),
+            Some(ValueTest::Regex { regex, .. }) => {
+                candidates.iter().find_map(|raw| regex.find(raw).map(|found| (*raw, (found.start(), found.end()))))
+            }
+            _ => None,
+        };
+        let fallback = id.and_then(|id| view.first_text(id));
         Reason {
             selection: selection.to_string(),
             field: field.to_string(),
-            modifiers: modifiers.to_string(),
-            needle,
-            value: span.map(|(raw, _)| raw.to_string()).or_else(|| view.first_text(id).map(str::to_string)),
+            modifiers: if id.is_none() && modifiers.is_empty() { "keywords".to_string() } else { modifiers.to_string() },
+            needle: value.map(|value| value.written().to_string()).unwrap_or_default(),
+            value: span.map(|(raw, _)| raw).or(fallback).map(str::to_string),
             start: span.map(|(_, (start, _))| start),
             end: span.map(|(_, (_, end))| end),
+        }
+    }
+}
+
+/// Lists the rule files under `path` (or `path` itself when it is a file),
+/// sorted so that loading order does not depend on the file system. A
+/// folder or file that cannot be read is added to `errors` with the reason,
+/// and the walk goes on.
+#[cfg(not(target_arch = "wasm32"))]
+fn collect_rule_files(path: &std::path::Path, files: &mut Vec<std::path::PathBuf>, errors: &mut Vec<(String, String)>) {
+    let failed = |error: std::io::Error| (path.display().to_string(), error.to_string());
+    if !path.is_dir() {
+        match std::fs::metadata(path) {
+            Ok(_) => files.push(path.to_path_buf()),
+            Err(error) => errors.push(failed(error)),
+        }
+        return;
+    }
+    let mut entries: Vec<std::path::PathBuf> = match std::fs::read_dir(path) {
+        Ok(listing) => listing.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect(),
+        Err(error) => return errors.push(failed(error)),
+    };
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect_rule_files(&entry, files, errors);
+        } else if entry.extension().is_some_and(|extension| extension == "yml" || extension == "yaml") {
+            files.push(entry);
         }
     }
 }

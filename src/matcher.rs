@@ -87,6 +87,30 @@ pub fn tokenize(value: &str) -> Vec<Token> {
     tokens
 }
 
+/// Adds the `*` that an anchor implies at either end, unless already there.
+pub fn anchor_tokens(tokens: &mut Vec<Token>, anchor: Anchor) {
+    if matches!(anchor, Anchor::End | Anchor::Anywhere) && tokens.first() != Some(&Token::AnyRun) {
+        tokens.insert(0, Token::AnyRun);
+    }
+    if matches!(anchor, Anchor::Start | Anchor::Anywhere) && tokens.last() != Some(&Token::AnyRun) {
+        tokens.push(Token::AnyRun);
+    }
+}
+
+/// Joins adjacent literals, drops empty ones and collapses runs of `*`.
+fn normalize(tokens: Vec<Token>) -> Vec<Token> {
+    let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        match (out.last_mut(), token) {
+            (_, Token::Literal(text)) if text.is_empty() => {}
+            (Some(Token::Literal(previous)), Token::Literal(text)) => previous.push_str(&text),
+            (Some(Token::AnyRun), Token::AnyRun) => {}
+            (_, token) => out.push(token),
+        }
+    }
+    out
+}
+
 /// Where a value must sit in the field, from the rule's modifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
@@ -123,12 +147,15 @@ impl Pattern {
     /// must be given the folded value.
     pub fn new(value: &str, anchor: Anchor, cased: bool) -> Pattern {
         let mut tokens = tokenize(value);
-        if matches!(anchor, Anchor::End | Anchor::Anywhere) && tokens.first() != Some(&Token::AnyRun) {
-            tokens.insert(0, Token::AnyRun);
-        }
-        if matches!(anchor, Anchor::Start | Anchor::Anywhere) && tokens.last() != Some(&Token::AnyRun) {
-            tokens.push(Token::AnyRun);
-        }
+        anchor_tokens(&mut tokens, anchor);
+        Pattern::from_tokens(tokens, cased)
+    }
+
+    /// Compiles a value already split into literals and wildcards, such as
+    /// the output of a base64 or UTF-16 transformation. Adjacent literals
+    /// are joined and runs of `*` collapse into one.
+    pub fn from_tokens(tokens: Vec<Token>, cased: bool) -> Pattern {
+        let mut tokens = normalize(tokens);
         if !cased {
             for token in &mut tokens {
                 if let Token::Literal(text) = token {

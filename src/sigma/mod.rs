@@ -6,17 +6,20 @@
 //! that cannot be compiled becomes a [`RuleError`] naming the file, the rule
 //! id and the construct; the other documents of the file still load.
 
+pub mod compare;
 pub mod condition;
 pub mod detection;
 pub mod modifier;
+pub mod value;
 pub mod view;
+pub mod yaml;
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use crate::error::{RuleError, RuleErrorKind};
 use crate::logsource::{Gate, LogSource};
 use condition::Condition;
-use detection::{FieldTable, Search};
+use detection::{Context, DetectionError, Problem, Search};
 use view::View;
 
 /// A compiled Sigma rule.
@@ -47,20 +50,20 @@ const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Parses and compiles every rule document in `text`, read from `file`.
-pub fn load(file: &str, text: &str, fields: &mut FieldTable) -> Vec<Result<Rule, RuleError>> {
-    let documents = match YamlLoader::load_from_str(text) {
+pub fn load(file: &str, text: &str, context: &mut Context) -> Vec<Result<Rule, RuleError>> {
+    let documents = match yaml::load_documents(text) {
         Ok(documents) => documents,
-        Err(error) => return vec![Err(RuleError::new(file, None, RuleErrorKind::Yaml(error.to_string())))],
+        Err(message) => return vec![Err(RuleError::new(file, None, RuleErrorKind::Yaml(message)))],
     };
     documents
         .iter()
-        .filter(|document| !document.is_null())
-        .map(|document| compile(file, document, fields))
+        .filter(|document| !document.is_null() && !document.is_badvalue())
+        .map(|document| compile(file, document, context))
         .collect()
 }
 
 /// Compiles one rule document.
-pub fn compile(file: &str, document: &Yaml, fields: &mut FieldTable) -> Result<Rule, RuleError> {
+pub fn compile(file: &str, document: &Yaml, context: &mut Context) -> Result<Rule, RuleError> {
     let id = text(&document["id"]);
     let error = |kind| RuleError::new(file, id.as_deref(), kind);
 
@@ -83,13 +86,7 @@ pub fn compile(file: &str, document: &Yaml, fields: &mut FieldTable) -> Result<R
         category: text(&document["logsource"]["category"]),
         service: text(&document["logsource"]["service"]),
     };
-    let searches = detection::compile_searches(detection, fields).map_err(|message| {
-        if message.contains("not supported") || message.contains("unknown modifier") {
-            error(RuleErrorKind::Unsupported { construct: message })
-        } else {
-            error(RuleErrorKind::Invalid { key: "detection".into(), message })
-        }
-    })?;
+    let searches = detection::compile_searches(detection, context).map_err(|e| error(detection_error(e)))?;
     let condition = compile_condition(&detection["condition"], &searches).map_err(error)?;
 
     Ok(Rule {
@@ -106,6 +103,17 @@ pub fn compile(file: &str, document: &Yaml, fields: &mut FieldTable) -> Result<R
         searches,
         condition,
     })
+}
+
+fn detection_error(error: DetectionError) -> RuleErrorKind {
+    let DetectionError { context, problem } = error;
+    match problem {
+        Problem::Invalid(message) => RuleErrorKind::Invalid { key: "detection".into(), message: format!("{context}: {message}") },
+        Problem::Placeholder(name) => RuleErrorKind::Placeholder { name, context },
+        Problem::TooManyVariants(value) => {
+            RuleErrorKind::Limit { limit: "the number of value variants of one field test", value, max: value::MAX_VARIANTS }
+        }
+    }
 }
 
 /// Parses `condition`, which may be one expression or a list of them
@@ -190,10 +198,13 @@ impl Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use detection::FieldTable;
 
     fn load_one(text: &str) -> Result<Rule, RuleError> {
         let mut fields = FieldTable::default();
-        load("test.yml", text, &mut fields).remove(0)
+        let placeholders = value::Placeholders::new();
+        let mut context = Context { fields: &mut fields, placeholders: &placeholders };
+        load("test.yml", text, &mut context).remove(0)
     }
 
     #[test]
@@ -206,15 +217,41 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_modifier_names_rule_and_modifier() {
+    fn invalid_modifier_names_rule_and_modifier() {
         let error = load_one(
-            "title: t\nid: abc\nlogsource: {product: windows}\ndetection:\n  sel:\n    CommandLine|re: 'x'\n  condition: sel\n",
+            "title: t\nid: abc\nlogsource: {product: windows}\ndetection:\n  sel:\n    CommandLine|bogus: 'x'\n  condition: sel\n",
         )
         .unwrap_err();
         assert_eq!(error.rule_id.as_deref(), Some("abc"));
         assert_eq!(
             error.to_string(),
-            "test.yml (rule abc): unsupported Sigma construct: search 'sel': 'CommandLine|re': modifier 're' is not supported yet"
+            "test.yml (rule abc): invalid 'detection': search 'sel': 'CommandLine|bogus': unknown modifier 'bogus'"
+        );
+    }
+
+    #[test]
+    fn look_around_fails_with_the_reason() {
+        let error = load_one(
+            "title: t\nid: abc\nlogsource: {product: windows}\ndetection:\n  sel:\n    CommandLine|re: 'a(?=b)'\n  condition: sel\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "test.yml (rule abc): invalid 'detection': search 'sel': 'CommandLine|re': regular expression 'a(?=b)' \
+             cannot be compiled: look-around, including look-ahead and look-behind, is not supported"
+        );
+    }
+
+    #[test]
+    fn placeholder_without_values_is_reported() {
+        let error = load_one(
+            "title: t\nid: abc\nlogsource: {product: windows}\ndetection:\n  sel:\n    User|expand: '%Admins%'\n  condition: sel\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "placeholder");
+        assert_eq!(
+            error.kind,
+            RuleErrorKind::Placeholder { name: "Admins".into(), context: "search 'sel': 'User|expand'".into() }
         );
     }
 
