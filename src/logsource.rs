@@ -138,6 +138,43 @@ struct CategoryEntry {
     event_ids: Vec<u32>,
     conditions: Vec<(String, Vec<String>)>,
     service: String,
+    /// `fieldmappings`: (Sigma name, name in these events).
+    field_mappings: Vec<(String, String)>,
+}
+
+/// Field names that differ in one log source: the map's `fieldmappings`,
+/// such as `Image` arriving as `NewProcessName` in Security Event ID 4688.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMapping {
+    /// Channel names, lower-cased.
+    pub channels: Vec<String>,
+    /// Event IDs the mapping applies to; empty for any.
+    pub event_ids: Vec<u32>,
+    /// The name rules use.
+    pub sigma_name: String,
+    /// The name the events of that source carry.
+    pub event_name: String,
+}
+
+/// Returns every field mapping of the bundled map's Windows entries.
+pub fn field_mappings() -> &'static [FieldMapping] {
+    static MAPPINGS: OnceLock<Vec<FieldMapping>> = OnceLock::new();
+    MAPPINGS.get_or_init(|| {
+        let map = map();
+        let mut mappings = Vec::new();
+        for entry in &map.categories {
+            let Some(channels) = map.service_channels(&entry.service) else { continue };
+            for (sigma_name, event_name) in &entry.field_mappings {
+                mappings.push(FieldMapping {
+                    channels: channels.clone(),
+                    event_ids: entry.event_ids.clone(),
+                    sigma_name: sigma_name.clone(),
+                    event_name: event_name.clone(),
+                });
+            }
+        }
+        mappings
+    })
 }
 
 fn map() -> &'static Map {
@@ -165,11 +202,19 @@ impl Map {
                 (entry["category"].as_str(), entry["rewrite"]["service"].as_str())
             {
                 let (event_ids, conditions) = conditions(&entry["conditions"]);
+                let field_mappings = match &entry["fieldmappings"] {
+                    Yaml::Hash(pairs) => pairs
+                        .iter()
+                        .filter_map(|(from, to)| Some((from.as_str()?.to_string(), to.as_str()?.to_string())))
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 map.categories.push(CategoryEntry {
                     category: category.to_string(),
                     event_ids,
                     conditions,
                     service: service.to_string(),
+                    field_mappings,
                 });
             } else if let (Some(service), Yaml::Array(sources)) = (entry["service"].as_str(), &entry["sources"]) {
                 let channels = sources
@@ -278,6 +323,28 @@ mod tests {
             sources[0].channels,
             vec!["microsoft-windows-powershell/operational".to_string(), "powershellcore/operational".to_string()]
         );
+    }
+
+    #[test]
+    fn field_mappings_come_from_the_map() {
+        let mappings = field_mappings();
+        let find = |sigma: &str| mappings.iter().find(|m| m.sigma_name == sigma).unwrap();
+        assert_eq!(find("Image").event_name, "NewProcessName");
+        assert_eq!(find("Image").channels, vec!["security".to_string()]);
+        assert_eq!(find("Image").event_ids, vec![4688]);
+        assert_eq!(find("ParentImage").event_name, "ParentProcessName");
+        assert_eq!(find("Signature").event_name, "ThreatName");
+        assert_eq!(find("Filename").event_name, "Path");
+        assert_eq!(find("Filename").channels, vec!["microsoft-windows-windows defender/operational".to_string()]);
+        assert!(find("Filename").event_ids.contains(&1116));
+    }
+
+    #[test]
+    fn antivirus_category_is_defender() {
+        let antivirus = LogSource { product: None, category: Some("antivirus".into()), service: None };
+        let Gate::Sources(sources) = Gate::resolve(&antivirus) else { panic!("not mapped") };
+        assert_eq!(sources[0].channels, vec!["microsoft-windows-windows defender/operational".to_string()]);
+        assert_eq!(sources[0].event_ids.len(), 12);
     }
 
     #[test]
