@@ -4,7 +4,9 @@
 //! Event IDs and a service (`process_access` is Event ID 10 of `sysmon`), and
 //! a service maps to channels (`sysmon` is
 //! `Microsoft-Windows-Sysmon/Operational`). An Event ID 10 from another
-//! channel is therefore not a `process_access` event.
+//! channel is therefore not a `process_access` event. The Windows services
+//! and category names of the Sigma taxonomy appendix that the map lacks
+//! (`dns-server`, `driver-framework`, `clipboard_capture`, ...) are added.
 
 use std::sync::OnceLock;
 
@@ -133,6 +135,7 @@ struct Map {
     services: Vec<(String, Vec<String>)>,
 }
 
+#[derive(Clone)]
 struct CategoryEntry {
     category: String,
     event_ids: Vec<u32>,
@@ -176,6 +179,19 @@ pub fn field_mappings() -> &'static [FieldMapping] {
         mappings
     })
 }
+
+/// Windows services of the Sigma taxonomy appendix (version 2.1) that
+/// SigmaHQ's map lacks, with their channels.
+const TAXONOMY_SERVICES: &[(&str, &str)] = &[
+    ("dns-server", "DNS Server"),
+    ("dns-server-analytic", "Microsoft-Windows-DNS-Server/Analytical"),
+    ("dns-server-audit", "Microsoft-Windows-DNS-Server/Audit"),
+    ("driver-framework", "Microsoft-Windows-DriverFrameworks-UserMode/Operational"),
+];
+
+/// Category names of the taxonomy appendix that SigmaHQ's map spells
+/// differently: (taxonomy name, map name).
+const TAXONOMY_CATEGORIES: &[(&str, &str)] = &[("clipboard_capture", "clipboard_change")];
 
 fn map() -> &'static Map {
     static MAP: OnceLock<Map> = OnceLock::new();
@@ -226,7 +242,27 @@ impl Map {
                 map.services.push((service.to_string(), channels));
             }
         }
+        map.add_taxonomy();
         map
+    }
+
+    /// Adds the taxonomy's services and category names that the map lacks.
+    fn add_taxonomy(&mut self) {
+        for (service, channel) in TAXONOMY_SERVICES {
+            if self.service_channels(service).is_none() {
+                self.services.push((service.to_string(), vec![channel.to_lowercase()]));
+            }
+        }
+        for (taxonomy_name, map_name) in TAXONOMY_CATEGORIES {
+            let known = self.categories.iter().any(|entry| entry.category == *taxonomy_name);
+            let renamed: Vec<CategoryEntry> = self
+                .categories
+                .iter()
+                .filter(|entry| !known && entry.category == *map_name)
+                .map(|entry| CategoryEntry { category: taxonomy_name.to_string(), ..entry.clone() })
+                .collect();
+            self.categories.extend(renamed);
+        }
     }
 
     fn service_channels(&self, service: &str) -> Option<Vec<String>> {
@@ -345,6 +381,47 @@ mod tests {
         let Gate::Sources(sources) = Gate::resolve(&antivirus) else { panic!("not mapped") };
         assert_eq!(sources[0].channels, vec!["microsoft-windows-windows defender/operational".to_string()]);
         assert_eq!(sources[0].event_ids.len(), 12);
+    }
+
+    /// Every Windows category and service of the bundled map resolves to
+    /// channels.
+    #[test]
+    fn every_windows_map_entry_resolves() {
+        let documents = YamlLoader::load_from_str(MAP_YAML).unwrap();
+        let Yaml::Hash(entries) = &documents[0]["logsources"] else { panic!("no logsources") };
+        let mut checked = 0;
+        for entry in entries.values() {
+            let product = entry["product"].as_str().or(entry["rewrite"]["product"].as_str());
+            let logsource = LogSource {
+                product: product.map(str::to_string),
+                category: entry["category"].as_str().map(str::to_string),
+                service: entry["service"].as_str().map(str::to_string),
+            };
+            if product != Some("windows") || (logsource.category.is_none() && logsource.service.is_none()) {
+                continue;
+            }
+            assert!(matches!(Gate::resolve(&logsource), Gate::Sources(_)), "{logsource:?}");
+            checked += 1;
+        }
+        assert_eq!(checked, 86);
+    }
+
+    #[test]
+    fn taxonomy_services_and_names_resolve() {
+        let service = |name: &str| LogSource { product: Some("windows".into()), category: None, service: Some(name.into()) };
+        let Gate::Sources(sources) = Gate::resolve(&service("dns-server")) else { panic!("not mapped") };
+        assert_eq!(sources[0].channels, vec!["dns server".to_string()]);
+        let Gate::Sources(sources) = Gate::resolve(&service("driver-framework")) else { panic!("not mapped") };
+        assert_eq!(sources[0].channels, vec!["microsoft-windows-driverframeworks-usermode/operational".to_string()]);
+        let Gate::Sources(sources) = Gate::resolve(&category("clipboard_capture")) else { panic!("not mapped") };
+        assert_eq!(sources[0].event_ids, vec![24]);
+    }
+
+    #[test]
+    fn registry_add_needs_its_event_type() {
+        let Gate::Sources(sources) = Gate::resolve(&category("registry_add")) else { panic!("not mapped") };
+        assert_eq!(sources[0].event_ids, vec![12]);
+        assert_eq!(sources[0].conditions, vec![("EventType".to_string(), vec!["CreateKey".to_string()])]);
     }
 
     #[test]
