@@ -19,9 +19,12 @@ const USAGE = `Usage: pkg-scripts/scan [--rules PATH]... [FILE...]
 Checks Windows event log files (EVTX, JSON, NDJSON) against Sigma rules and
 prints one JSON line per match on stdout and a summary on stderr.
 
-  --rules PATH   a Sigma rule file (.yml/.yaml) or a folder searched for them;
-                 repeatable; replaces the bundled EDR-Freeze rules
-  -h, --help     show this help
+  --rules PATH     a Sigma rule file (.yml/.yaml) or a folder searched for
+                   them; repeatable; replaces the bundled EDR-Freeze rules
+  --no-prefilter   parse every record; by default records that contain no
+                   literal any rule needs are skipped unparsed (matches are
+                   the same, but damaged records among them go unreported)
+  -h, --help       show this help
 
 With no FILE, scans the bundled EDR-Freeze sample (EVTX and JSON).
 Exit status: 0 when every file and rule was read, 2 when one could not be.`;
@@ -29,6 +32,7 @@ Exit status: 0 when every file and rule was read, 2 when one could not be.`;
 function parseArguments(argv) {
   const rules = [];
   const files = [];
+  let prefilter = true;
   for (let i = 0; i < argv.length; i++) {
     const argument = argv[i];
     if (argument === '-h' || argument === '--help') {
@@ -37,6 +41,8 @@ function parseArguments(argv) {
     } else if (argument === '--rules') {
       if (i + 1 >= argv.length) throw new Error('--rules needs a file or folder');
       rules.push(argv[++i]);
+    } else if (argument === '--no-prefilter') {
+      prefilter = false;
     } else if (argument.startsWith('--rules=')) {
       rules.push(argument.slice('--rules='.length));
     } else if (argument.startsWith('-') && argument !== '-') {
@@ -45,7 +51,7 @@ function parseArguments(argv) {
       files.push(argument);
     }
   }
-  return { rules, files };
+  return { rules, files, prefilter };
 }
 
 /** Lists the rule files under a path: the file itself, or *.yml/*.yaml in a folder tree. */
@@ -101,8 +107,8 @@ function printWarnings(scanner) {
   }
 }
 
-async function scanFile(engine, file) {
-  const scanner = engine.scanner(file);
+async function scanFile(engine, file, prefilter) {
+  const scanner = engine.scanner(file, prefilter);
   const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: READ_SIZE });
   for await (const piece of stream) {
     for (const match of scanner.push(piece)) printMatch(match);
@@ -127,12 +133,13 @@ async function main() {
   const { engine, unreadable } = loadEngine(options.rules);
   const files = options.files.length > 0 ? options.files : SAMPLES.map((file) => relative(process.cwd(), join(root, file)));
 
-  const totals = { files: 0, records: 0, matches: 0, warnings: 0, errors: unreadable };
+  const totals = { files: 0, records: 0, skipped: 0, matches: 0, warnings: 0, errors: unreadable };
   for (const file of files) {
     try {
-      const summary = await scanFile(engine, file);
+      const summary = await scanFile(engine, file, options.prefilter);
       totals.files++;
       totals.records += summary.records;
+      totals.skipped += summary.recordsSkipped;
       totals.matches += summary.matches;
       totals.warnings += summary.warnings;
     } catch (error) {
@@ -141,7 +148,7 @@ async function main() {
     }
   }
   process.stderr.write(
-    `scanned ${totals.files} file(s): ${totals.records} records, ${totals.matches} matches, ` +
+    `scanned ${totals.files} file(s): ${totals.records} records (${totals.skipped} skipped unparsed), ${totals.matches} matches, ` +
       `${totals.warnings} warnings, ${totals.errors} errors\n`,
   );
   return totals.errors > 0 ? 2 : 0;

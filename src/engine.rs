@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::error::RuleError;
 use crate::event::Event;
 use crate::logsource::{EventKey, Gate};
+use crate::prefilter::{self, Prefilter};
 use crate::sigma::detection::{Context, FieldId, FieldTable, FieldTest, Search, SearchBody, ValueTest};
 use crate::sigma::value::Placeholders;
 use crate::sigma::view::View;
@@ -45,6 +46,7 @@ pub struct Engine {
     placeholders: Placeholders,
     errors: Vec<RuleError>,
     notes: Vec<String>,
+    prefilter: Option<Prefilter>,
 }
 
 /// Builds an [`Engine`] from rule texts.
@@ -120,6 +122,7 @@ impl EngineBuilder {
         for (name, yaml) in &self.sources {
             engine.add(name, yaml);
         }
+        engine.prefilter = prefilter::required_literals(&engine.rules).map(|literals| Prefilter::new(&literals));
         engine
     }
 }
@@ -163,6 +166,12 @@ impl Engine {
     /// Loaded rules that can never match a Windows event, with the reason.
     pub fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    /// The raw-byte prefilter of this rule set, or `None` when some rule
+    /// has no required literal and every record must be parsed.
+    pub fn prefilter(&self) -> Option<&Prefilter> {
+        self.prefilter.as_ref()
     }
 
     /// Evaluates one event against every rule.

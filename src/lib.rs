@@ -36,6 +36,7 @@ pub mod event;
 pub mod fields;
 pub mod logsource;
 pub mod matcher;
+pub mod prefilter;
 pub mod reader;
 pub mod scanner;
 #[cfg(target_arch = "wasm32")]

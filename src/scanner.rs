@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::engine::{Engine, Match};
 use crate::error::{InputError, Warning};
 use crate::event::Event;
+use crate::prefilter::Prefilter;
 use crate::reader::{self, Format, Reader, Sink, Sniffed};
 
 /// How much of an input's start is kept to tell its format before giving up.
@@ -19,6 +20,7 @@ const MAX_SNIFF_BYTES: usize = 64 * 1024;
 
 /// Counts for one scanned input.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub file: String,
     /// `evtx`, `json` or `xml`, once known.
@@ -26,6 +28,8 @@ pub struct Summary {
     pub bytes: u64,
     /// Records read, including those that could not be parsed.
     pub records: u64,
+    /// Records ruled out by the prefilter without being parsed.
+    pub records_skipped: u64,
     pub matches: u64,
     pub warnings: u64,
 }
@@ -49,9 +53,19 @@ struct Collected {
     summary: Summary,
     matches: Vec<Match>,
     warnings: Vec<Warning>,
+    use_prefilter: bool,
 }
 
 impl Sink for Collected {
+    fn prefilter(&self) -> Option<&Prefilter> {
+        self.engine.prefilter().filter(|_| self.use_prefilter)
+    }
+
+    fn skipped(&mut self, records: u64) {
+        self.summary.records += records;
+        self.summary.records_skipped += records;
+    }
+
     fn record(&mut self, event: Event, index: u64, offset: u64) {
         self.summary.records += 1;
         for mut found in self.engine.evaluate(&event) {
@@ -80,9 +94,15 @@ impl Scanner {
         let summary = Summary { file: file.into(), ..Summary::default() };
         Scanner {
             state: State::Sniffing(Vec::new()),
-            collected: Collected { engine, summary, matches: Vec::new(), warnings: Vec::new() },
+            collected: Collected { engine, summary, matches: Vec::new(), warnings: Vec::new(), use_prefilter: true },
             failed: None,
         }
+    }
+
+    /// Turns the raw-byte prefilter off (or back on). Matches never depend
+    /// on it; without it every record is parsed, which is slower.
+    pub fn set_prefilter(&mut self, enabled: bool) {
+        self.collected.use_prefilter = enabled;
     }
 
     /// Reads the next piece of the input and returns the matches of the

@@ -1,4 +1,4 @@
-//! The JavaScript API, and the only module that knows about wasm-bindgen.
+//! The JavaScript API, and the only module that uses wasm-bindgen.
 //!
 //! Every export returns a `Result`, so a problem reaches JavaScript as a
 //! thrown `Error` (with `name` set to `RuleError`, `InputError` or
@@ -73,6 +73,22 @@ pub fn evaluate(event: JsValue) -> Result<JsValue, JsValue> {
     to_js(&default_engine().evaluate(&event))
 }
 
+/// Counts the ASCII case-insensitive occurrences of `literal` in raw
+/// bytes, as UTF-8 or (with `utf16`) UTF-16LE text: the prefilter's search
+/// alone, for measuring how fast the input can be read at all.
+#[wasm_bindgen(js_name = countLiteral)]
+pub fn count_literal(bytes: &[u8], literal: &str, utf16: bool) -> u32 {
+    let prefilter = crate::prefilter::Prefilter::new(&[literal.to_string()]);
+    let mut count = 0;
+    let mut rest = bytes;
+    loop {
+        let found = if utf16 { prefilter.find_utf16le(rest) } else { prefilter.find(rest) };
+        let Some(position) = found else { return count };
+        count += 1;
+        rest = &rest[position + 1..];
+    }
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {
@@ -128,10 +144,10 @@ pub struct JsEngine {
 
 #[wasm_bindgen(js_class = Engine)]
 impl JsEngine {
-    /// `new Engine({ rules, defaultRules, strict })`. `rules` holds YAML
-    /// texts or `{ name, yaml }` objects; `defaultRules` (true unless set)
-    /// includes the bundled rules; with `strict`, a rule that fails to load
-    /// throws instead of being listed in `warnings`.
+    /// Compiles `new Engine({ rules, defaultRules, strict })`. `rules` is an
+    /// array of YAML texts or `{ name, yaml }` objects. `defaultRules` (true
+    /// unless set) adds the bundled rules. With `strict`, a rule that fails
+    /// to load throws instead of being listed in `warnings`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsEngine, JsValue> {
         let options: EngineOptions = if options.is_undefined() || options.is_null() {
@@ -178,7 +194,7 @@ impl JsEngine {
         to_js(&results)
     }
 
-    /// The loaded rules: id, title, level, logsource and more.
+    /// Lists the loaded rules: id, title, level, logsource and more.
     pub fn rules(&self) -> Result<JsValue, JsValue> {
         let rules: Vec<RuleInfo> = self
             .inner
@@ -223,16 +239,28 @@ impl JsEngine {
         to_js(&warnings)
     }
 
-    /// Starts a streaming scan of one input named `file`.
-    pub fn scanner(&self, file: String) -> JsScanner {
-        JsScanner { inner: Scanner::new(self.inner.clone(), file) }
+    /// Starts a streaming scan of one input named `file`. `prefilter`
+    /// (true unless set) skips records that contain no literal the rules
+    /// need; matches are the same either way.
+    pub fn scanner(&self, file: String, prefilter: Option<bool>) -> JsScanner {
+        let mut inner = Scanner::new(self.inner.clone(), file);
+        inner.set_prefilter(prefilter.unwrap_or(true));
+        JsScanner { inner }
+    }
+
+    /// Lists the literals the raw-byte prefilter searches for, or returns
+    /// `null` when some rule has none and every record is parsed.
+    #[wasm_bindgen(js_name = prefilterLiterals)]
+    pub fn prefilter_literals(&self) -> Result<JsValue, JsValue> {
+        let literals: Option<Vec<&str>> = self.inner.prefilter().map(|p| p.literals().collect());
+        to_js(&literals)
     }
 }
 
 const ENGINE_OPTIONS: &[&str] = &["rules", "defaultRules", "strict"];
 
 /// Rejects misspelt options, which would otherwise be ignored silently
-/// (serde-wasm-bindgen reads only the fields it knows).
+/// (serde-wasm-bindgen reads only the fields it expects).
 fn check_option_names(options: &JsValue) -> Result<(), JsValue> {
     let Some(object) = options.dyn_ref::<js_sys::Object>() else {
         return Err(js_error("TypeError", "invalid-options", "Engine options must be an object"));

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use evtx::{EvtxChunkData, ParserSettings};
+use evtx::{EvtxChunkData, EvtxChunkHeader, ParserSettings};
 
 use super::{Reader, Sink};
 use crate::event::Event;
@@ -45,27 +45,32 @@ impl EvtxReader {
         }
     }
 
-    fn read_header(&mut self) -> bool {
+    /// Takes the file header from the front of `bytes` (buffering it when
+    /// it arrives in pieces); returns the bytes after it, or `None` while
+    /// the header is incomplete.
+    fn read_header<'b>(&mut self, bytes: &'b [u8]) -> Option<&'b [u8]> {
         if self.header_block.is_some() {
-            return true;
+            return Some(bytes);
         }
+        let wanted = DEFAULT_HEADER_BLOCK - self.buffer.len();
+        let taken = wanted.min(bytes.len());
+        self.buffer.extend_from_slice(&bytes[..taken]);
         if self.buffer.len() < DEFAULT_HEADER_BLOCK {
-            return false;
+            return None;
         }
         // Bytes 40..42 hold the header block size; anything odd means 4096.
         let declared = u16::from_le_bytes([self.buffer[40], self.buffer[41]]) as usize;
         let size = if (128..=DEFAULT_HEADER_BLOCK).contains(&declared) { declared } else { DEFAULT_HEADER_BLOCK };
         self.header_block = Some(size);
-        self.consume(size);
-        true
+        // A header block shorter than 4096 means the first chunk began in
+        // the bytes already taken.
+        let early = self.buffer.split_off(size);
+        self.buffer = early;
+        self.base = size as u64;
+        Some(&bytes[taken..])
     }
 
-    fn consume(&mut self, count: usize) {
-        self.buffer.drain(..count);
-        self.base += count as u64;
-    }
-
-    fn read_chunk(&mut self, data: Vec<u8>, offset: u64, verify_checksum: bool, sink: &mut dyn Sink) {
+    fn read_chunk(&mut self, data: &[u8], offset: u64, verify_checksum: bool, sink: &mut dyn Sink) {
         self.chunks += 1;
         let number = self.chunks;
         if data.iter().all(|&b| b == 0) {
@@ -77,7 +82,15 @@ impl EvtxReader {
             sink.warning(None, offset, message);
             return;
         }
-        let mut chunk = match EvtxChunkData::new(data, false) {
+        if let Some(prefilter) = sink.prefilter() {
+            if prefilter.find_utf16le(&data).is_none() {
+                let count = record_count(&data);
+                self.records += count;
+                sink.skipped(count);
+                return;
+            }
+        }
+        let mut chunk = match EvtxChunkData::new(data.to_vec(), false) {
             Ok(chunk) => chunk,
             Err(error) => {
                 sink.warning(None, offset, format!("chunk {number}: unreadable chunk header: {error}"));
@@ -114,10 +127,29 @@ impl EvtxReader {
     }
 }
 
+/// The number of records a chunk header declares, or 0 when it is unreadable
+/// or implausible (a record takes at least 24 bytes).
+fn record_count(chunk: &[u8]) -> u64 {
+    let Ok(header) = EvtxChunkHeader::from_bytes(chunk) else { return 0 };
+    let count = header.last_event_record_number.wrapping_sub(header.first_event_record_number).wrapping_add(1);
+    if header.last_event_record_number < header.first_event_record_number || count > (CHUNK_SIZE as u64) / RECORD_HEADER_SIZE {
+        return 0;
+    }
+    count
+}
+
 fn record_event(json: &[u8]) -> Result<Event, String> {
     let value: serde_json::Value =
         serde_json::from_slice(json).map_err(|error| format!("record rendered as invalid JSON: {error}"))?;
     Event::from_json(&value)
+}
+
+impl EvtxReader {
+    fn next_chunk(&mut self, chunk: &[u8], sink: &mut dyn Sink) {
+        let offset = self.base;
+        self.base += CHUNK_SIZE as u64;
+        self.read_chunk(chunk, offset, true, sink);
+    }
 }
 
 impl Default for EvtxReader {
@@ -128,21 +160,30 @@ impl Default for EvtxReader {
 
 impl Reader for EvtxReader {
     fn push(&mut self, bytes: &[u8], sink: &mut dyn Sink) {
+        let Some(mut bytes) = self.read_header(bytes) else { return };
+
+        // Complete a chunk begun in an earlier push.
+        if !self.buffer.is_empty() {
+            let taken = (CHUNK_SIZE - self.buffer.len()).min(bytes.len());
+            self.buffer.extend_from_slice(&bytes[..taken]);
+            bytes = &bytes[taken..];
+            if self.buffer.len() < CHUNK_SIZE {
+                return;
+            }
+            let chunk = std::mem::take(&mut self.buffer);
+            self.next_chunk(&chunk, sink);
+        }
+
+        // Whole chunks are read in place, without copying.
+        while bytes.len() >= CHUNK_SIZE {
+            self.next_chunk(&bytes[..CHUNK_SIZE], sink);
+            bytes = &bytes[CHUNK_SIZE..];
+        }
         self.buffer.extend_from_slice(bytes);
-        if !self.read_header() {
-            return;
-        }
-        while self.buffer.len() >= CHUNK_SIZE {
-            let rest = self.buffer.split_off(CHUNK_SIZE);
-            let chunk = std::mem::replace(&mut self.buffer, rest);
-            let offset = self.base;
-            self.base += CHUNK_SIZE as u64;
-            self.read_chunk(chunk, offset, true, sink);
-        }
     }
 
     fn finish(&mut self, sink: &mut dyn Sink) {
-        if !self.read_header() {
+        if self.header_block.is_none() {
             let message = format!("truncated EVTX file: the file header needs {DEFAULT_HEADER_BLOCK} bytes, the input has {}", self.buffer.len());
             sink.warning(None, 0, message);
             self.buffer.clear();
@@ -161,6 +202,6 @@ impl Reader for EvtxReader {
         let mut chunk = std::mem::take(&mut self.buffer);
         chunk.resize(CHUNK_SIZE, 0);
         // The cut-off part fails the checksum by construction.
-        self.read_chunk(chunk, offset, false, sink);
+        self.read_chunk(&chunk, offset, false, sink);
     }
 }

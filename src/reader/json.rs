@@ -77,6 +77,9 @@ impl JsonReader {
 
     fn read_lines(&mut self, at_end: bool, sink: &mut dyn Sink) {
         let mut start = 0;
+        // The first prefilter hit at or after `start`; lines that end before
+        // it contain no literal and are skipped unparsed.
+        let mut hit = self.next_hit(0, sink);
         loop {
             let end = match memchr::memchr(b'\n', &self.buffer[start..]) {
                 Some(position) => start + position,
@@ -86,7 +89,13 @@ impl JsonReader {
             if self.skipping {
                 self.skipping = false;
             } else if !self.buffer[start..end].trim_ascii().is_empty() {
-                self.emit(start, end, sink);
+                if hit.is_some_and(|h| h < end) {
+                    self.emit(start, end, sink);
+                    hit = self.next_hit(end, sink);
+                } else {
+                    self.records += 1;
+                    sink.skipped(1);
+                }
             }
             start = (end + 1).min(self.buffer.len());
             if end == self.buffer.len() {
@@ -99,6 +108,15 @@ impl JsonReader {
             sink.warning(Some(self.records), self.base, too_large());
             self.skipping = true;
             self.consume(self.buffer.len());
+        }
+    }
+
+    /// Where the prefilter next finds a literal from `from` on; `Some(from)`
+    /// when there is no prefilter, so every line is parsed.
+    fn next_hit(&self, from: usize, sink: &dyn Sink) -> Option<usize> {
+        match sink.prefilter() {
+            None => Some(from),
+            Some(prefilter) => prefilter.find(&self.buffer[from..]).map(|position| from + position),
         }
     }
 
@@ -134,6 +152,9 @@ impl JsonReader {
                             let start = s.start.take().unwrap_or(index);
                             if self.skipping {
                                 self.skipping = false;
+                            } else if sink.prefilter().is_some_and(|p| p.find(&self.buffer[start..=index]).is_none()) {
+                                self.records += 1;
+                                sink.skipped(1);
                             } else {
                                 self.emit(start, index + 1, sink);
                             }
@@ -157,8 +178,10 @@ impl JsonReader {
         self.compact(sink);
     }
 
-    /// Skips a stray top-level scalar up to the next separator.
+    /// Skips a stray top-level scalar (or a stray `}` or `]`) up to the
+    /// next separator, always past its first byte.
     fn skip_scalar(&self, mut index: usize) -> usize {
+        index += 1;
         while index < self.buffer.len() && !matches!(self.buffer[index], b',' | b']' | b'{' | b'[' | b'\n') {
             index += 1;
         }
@@ -274,6 +297,10 @@ mod tests {
         fn warning(&mut self, record: Option<u64>, offset: u64, message: String) {
             self.warnings.push((record, offset, message));
         }
+        fn prefilter(&self) -> Option<&crate::prefilter::Prefilter> {
+            None
+        }
+        fn skipped(&mut self, _records: u64) {}
     }
 
     fn read(input: &[u8], piece: usize) -> Collect {
@@ -325,6 +352,22 @@ mod tests {
         assert_eq!(out.records.len(), 2);
         assert_eq!(out.warnings[0].0, Some(2));
         assert_eq!(out.records[1].0, 3);
+    }
+
+    #[test]
+    fn stray_closing_brackets_are_reported_once_each() {
+        let out = read(b"}{\"a\":1}]\n", 100);
+        assert_eq!(out.records, vec![(2, 1, Some("1".into()))]);
+        assert_eq!(
+            out.warnings,
+            vec![
+                (Some(1), 0, "expected a JSON object, found '}'".into()),
+                (Some(3), 8, "expected a JSON object, found ']'".into()),
+            ]
+        );
+        let out = read(b"[{\"a\":1}]]", 100);
+        assert_eq!(out.records.len(), 1);
+        assert_eq!(out.warnings, vec![(Some(2), 9, "expected a JSON object, found ']'".into())]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod evtx;
 pub mod json;
 
 use crate::event::Event;
+use crate::prefilter::Prefilter;
 
 /// The largest single text record (one JSON value or line) a reader
 /// buffers; a larger one is reported and skipped.
@@ -90,6 +91,11 @@ pub trait Sink {
     fn record(&mut self, event: Event, index: u64, offset: u64);
     /// A record or part of the input that could not be read.
     fn warning(&mut self, record: Option<u64>, offset: u64, message: String);
+    /// The prefilter to apply to raw input, if any: input in which it finds
+    /// no literal cannot match and is skipped unparsed.
+    fn prefilter(&self) -> Option<&Prefilter>;
+    /// Records skipped unparsed because the prefilter found no literal.
+    fn skipped(&mut self, records: u64);
 }
 
 /// A streaming reader of one format.

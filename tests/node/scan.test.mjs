@@ -34,7 +34,7 @@ test('scan with no file finds the bundled EDR-Freeze samples', () => {
   assert.equal(evtx.channel, 'Microsoft-Windows-Sysmon/Operational');
   assert.equal(evtx.computer, 'swachchhanda');
   assert.equal(evtx.fields.SourceImage, 'C:\\Windows\\System32\\WerFaultSecure.exe');
-  assert.match(stderr, /scanned 2 file\(s\): 2 records, 2 matches, 0 warnings, 0 errors/);
+  assert.match(stderr, /scanned 2 file\(s\): 2 records \(0 skipped unparsed\), 2 matches, 0 warnings, 0 errors/);
 });
 
 test('scan with the six rules reports each rule on its own sample', () => {
@@ -64,7 +64,7 @@ test('scan exits 2 on unreadable files and still scans the others', () => {
   assert.equal(matches.length, 1);
   assert.match(stderr, /notes\.txt: unknown format: expected EVTX, JSON, NDJSON, XML or CSV, but the file starts with "just some notes\\n"/);
   assert.match(stderr, /missing\.evtx: ENOENT/);
-  assert.match(stderr, /scanned 1 file\(s\): 1 records, 1 matches, 0 warnings, 2 errors/);
+  assert.match(stderr, /scanned 1 file\(s\): 1 records \(0 skipped unparsed\), 1 matches, 0 warnings, 2 errors/);
 });
 
 test('scan reports a bad rule and exits 2', () => {
@@ -75,7 +75,7 @@ test('scan reports a bad rule and exits 2', () => {
   assert.match(stderr, /bad\.yml \(rule bad-1\): unsupported Sigma construct/);
 });
 
-test('scan reports a damaged JSON line and keeps the good ones', () => {
+function damagedNdjson() {
   const dir = mkdtempSync(join(tmpdir(), 'sigma-edge-damaged-'));
   const sample = JSON.stringify({
     EventID: 10, Channel: 'Microsoft-Windows-Sysmon/Operational',
@@ -84,11 +84,28 @@ test('scan reports a damaged JSON line and keeps the good ones', () => {
     CallTrace: 'C:\\Windows\\System32\\dbghelp.dll+1',
   });
   const file = join(dir, 'events.ndjson');
-  writeFileSync(file, `${sample}\n{"EventID": 10, broken\n${sample}\n`);
+  // Line 2 is cut short; line 3 is damaged and has no literal the rules need.
+  const cut = sample.slice(0, 200);
+  writeFileSync(file, `${sample}\n${cut}\n{"EventID": 4624, broken\n${sample}\n`);
+  return { file, sample, cut };
+}
+
+test('scan reports a damaged record and keeps the good ones', () => {
+  const { file, sample } = damagedNdjson();
   const { status, matches, stderr } = scan([file]);
   assert.equal(status, 0, stderr);
-  assert.equal(matches.length, 2);
-  assert.deepEqual(matches.map((m) => m.record), [1, 3]);
+  assert.deepEqual(matches.map((m) => m.record), [1, 4]);
   const offset = Buffer.byteLength(sample) + 1;
   assert.ok(stderr.includes(`events.ndjson: record 2 at byte ${offset}: invalid JSON`), stderr);
+  assert.match(stderr, /4 records \(1 skipped unparsed\), 2 matches, 1 warnings/);
+});
+
+test('scan --no-prefilter reports every damaged record', () => {
+  const { file, sample, cut } = damagedNdjson();
+  const { status, matches, stderr } = scan(['--no-prefilter', file]);
+  assert.equal(status, 0, stderr);
+  assert.deepEqual(matches.map((m) => m.record), [1, 4]);
+  const offset = Buffer.byteLength(sample) + Buffer.byteLength(cut) + 2;
+  assert.ok(stderr.includes(`events.ndjson: record 3 at byte ${offset}: invalid JSON`), stderr);
+  assert.match(stderr, /4 records \(0 skipped unparsed\), 2 matches, 2 warnings/);
 });

@@ -143,7 +143,7 @@ fn evaluate_batch_returns_one_array_per_event() {
 #[wasm_bindgen_test]
 fn scanner_finds_match_in_evtx_pushed_in_pieces() {
     let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
-    let mut scanner = engine.scanner("sample.evtx".into());
+    let mut scanner = engine.scanner("sample.evtx".into(), None);
     let mut found = 0;
     for piece in SAMPLE_EVTX.chunks(1000) {
         found += matches_of(scanner.push(piece).unwrap()).length();
@@ -161,7 +161,7 @@ fn scanner_finds_match_in_evtx_pushed_in_pieces() {
 #[wasm_bindgen_test]
 fn scanner_reports_truncated_evtx_and_unknown_format() {
     let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
-    let mut scanner = engine.scanner("cut.evtx".into());
+    let mut scanner = engine.scanner("cut.evtx".into(), Some(false));
     scanner.push(&SAMPLE_EVTX[..3000]).unwrap();
     let finished = scanner.finish().unwrap();
     let warnings = Array::from(&get(&finished, "warnings"));
@@ -169,7 +169,7 @@ fn scanner_reports_truncated_evtx_and_unknown_format() {
     assert_eq!(text(&warnings.get(0), "file"), "cut.evtx");
     assert!(text(&warnings.get(0), "message").starts_with("truncated EVTX file: the file header needs 4096 bytes"));
 
-    let mut scanner = engine.scanner("notes.txt".into());
+    let mut scanner = engine.scanner("notes.txt".into(), None);
     let error = scanner.push(b"hello world").unwrap_err().dyn_into::<js_sys::Error>().unwrap();
     assert_eq!(String::from(error.name()), "InputError");
     assert_eq!(text(&error, "code"), "unknown-format");
