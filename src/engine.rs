@@ -7,11 +7,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::dispatch::Dispatch;
 use crate::error::RuleError;
 use crate::event::Event;
 use crate::logsource::{EventKey, Gate};
 use crate::prefilter::{self, Prefilter};
-use crate::sigma::detection::{Context, FieldId, FieldTable, FieldTest, Search, SearchBody, ValueTest};
+use crate::sigma::detection::{Context, FieldId, FieldTable, FieldTest, Search, SearchBody, TestSlots, ValueTest};
 use crate::sigma::value::Placeholders;
 use crate::sigma::view::View;
 use crate::sigma::{self, Rule};
@@ -43,10 +44,12 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
 pub struct Engine {
     rules: Vec<Rule>,
     fields: FieldTable,
+    slots: TestSlots,
     placeholders: Placeholders,
     errors: Vec<RuleError>,
     notes: Vec<String>,
     prefilter: Option<Prefilter>,
+    dispatch: Dispatch,
 }
 
 /// Builds an [`Engine`] from rule texts.
@@ -123,6 +126,7 @@ impl EngineBuilder {
             engine.add(name, yaml);
         }
         engine.prefilter = prefilter::required_literals(&engine.rules).map(|literals| Prefilter::new(&literals));
+        engine.dispatch = Dispatch::new(&engine.rules);
         engine
     }
 }
@@ -142,10 +146,11 @@ impl Engine {
         let mut context = Context { fields: &mut self.fields, placeholders: &self.placeholders };
         for result in sigma::load(name, yaml, &mut context) {
             match result {
-                Ok(rule) => {
+                Ok(mut rule) => {
                     if let Gate::Never(reason) = &rule.gate {
                         self.notes.push(format!("{name} (rule {}): never matches Windows events: {reason}", rule.id));
                     }
+                    self.slots.assign(&mut rule.searches);
                     self.rules.push(rule);
                 }
                 Err(error) => self.errors.push(error),
@@ -174,13 +179,17 @@ impl Engine {
         self.prefilter.as_ref()
     }
 
-    /// Evaluates one event against every rule.
+    /// Evaluates one event against every rule whose gate admits it, and
+    /// returns the matches in rule order.
     pub fn evaluate(&self, event: &Event) -> Vec<Match> {
-        let view = View::new(event, &self.fields);
+        let view = View::new(event, &self.fields, self.slots.len());
         let key = EventKey::of(event);
-        self.rules
+        let mut candidates = Vec::new();
+        self.dispatch.candidates(event, &key, &mut candidates);
+        candidates
             .iter()
-            .filter(|rule| rule.gate.admits(event, &key) && rule.condition_matches(&view))
+            .map(|&index| &self.rules[index as usize])
+            .filter(|rule| rule.condition_matches(&view))
             .map(|rule| self.describe(rule, &view, &key))
             .collect()
     }

@@ -19,6 +19,9 @@ use crate::matcher::{anchor_tokens, tokenize, Anchor, Pattern};
 /// Index of a field name in a [`FieldTable`].
 pub type FieldId = u32;
 
+/// The slot of a field test that is not cached (compiled outside an engine).
+pub const NO_SLOT: u32 = u32::MAX;
+
 /// The field names the rules of one engine refer to, each with an index.
 #[derive(Debug, Clone, Default)]
 pub struct FieldTable {
@@ -88,6 +91,66 @@ pub struct FieldTest {
     pub all: bool,
     /// `|neq`: the test passes when the values do not match.
     pub negate: bool,
+    /// The slot of this test's result in an event's cache
+    /// ([`TestSlots`]); identical tests of different rules share one.
+    pub slot: u32,
+}
+
+/// Assigns each distinct field test a cache slot, so that a test that
+/// several rules share is evaluated once per event.
+#[derive(Debug, Clone, Default)]
+pub struct TestSlots {
+    slots: HashMap<String, u32>,
+}
+
+impl TestSlots {
+    /// Gives every field test of `searches` its slot.
+    pub fn assign(&mut self, searches: &mut [Search]) {
+        for search in searches {
+            match &mut search.body {
+                SearchBody::Maps(maps) => maps.iter_mut().flatten().for_each(|test| self.assign_test(test)),
+                SearchBody::Keywords(test) => self.assign_test(test),
+            }
+        }
+    }
+
+    fn assign_test(&mut self, test: &mut FieldTest) {
+        let next = self.slots.len() as u32;
+        test.slot = *self.slots.entry(test.identity()).or_insert(next);
+    }
+
+    /// Returns the number of slots an event's cache needs.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+}
+
+impl FieldTest {
+    /// Builds a text that two field tests share exactly when they test the
+    /// same: the key (field and modifiers) and each value with its kind.
+    fn identity(&self) -> String {
+        let mut identity = self.key.clone();
+        for value in &self.values {
+            let kind = match value {
+                ValueTest::Null => 'n',
+                ValueTest::Exists(_) => 'e',
+                ValueTest::Text { .. } => 't',
+                ValueTest::Regex { .. } => 'r',
+                ValueTest::Compare { .. } => 'c',
+                ValueTest::Cidr { .. } => 'i',
+                ValueTest::Time { .. } => 'h',
+                ValueTest::FieldRef { .. } => 'f',
+            };
+            identity.push('\0');
+            identity.push(kind);
+            identity.push_str(value.written());
+        }
+        identity
+    }
 }
 
 /// One value of a field test.
@@ -252,6 +315,7 @@ fn compile_field_test(key: &str, values: &Yaml, context: &mut Context) -> Result
         values: compiled,
         all: modifiers.has(Modifier::All),
         negate: modifiers.has(Modifier::Neq),
+        slot: NO_SLOT,
     })
 }
 
@@ -336,7 +400,7 @@ fn compile_text(
 
 /// Compiles `|re` with its flags. `startswith` and `endswith` anchor the
 /// expression at the start or end of the value; without them it may match
-/// anywhere, which is what `contains` asks for explicitly.
+/// anywhere, which is what `contains` requests explicitly.
 fn compile_regex(written: &str, modifiers: &Modifiers, keyword: bool) -> Result<Regex, Problem> {
     let source = match (keyword, modifiers.anchor()) {
         (false, Some(Modifier::StartsWith)) => format!(r"\A(?:{written})"),

@@ -1,12 +1,12 @@
 //! An event indexed for one engine, and the evaluation of field tests on it.
 //!
-//! Each field the rules refer to points at its values, and each value is
-//! case-folded at most once, on first use, so evaluating a rule allocates
-//! nothing per rule.
+//! Each field the rules refer to points at its values, each value is
+//! case-folded at most once, on first use, and each distinct field test is
+//! evaluated at most once, so evaluating a rule allocates nothing per rule.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
-use super::detection::{FieldId, FieldTable, FieldTest, Search, SearchBody, ValueTest};
+use super::detection::{FieldId, FieldTable, FieldTest, Search, SearchBody, ValueTest, NO_SLOT};
 use crate::event::Event;
 use crate::matcher::{fold, Anchor, Pattern};
 
@@ -20,10 +20,14 @@ pub struct View<'e> {
     /// For each event field, the index of the next value with the same id.
     next: Vec<u32>,
     folded: Vec<OnceCell<Box<str>>>,
+    /// Results of field tests by slot: 0 not yet evaluated, 1 false, 2 true.
+    results: Vec<Cell<u8>>,
 }
 
 impl<'e> View<'e> {
-    pub fn new(event: &'e Event, table: &FieldTable) -> View<'e> {
+    /// Indexes `event` for the fields of `table`, with a result cache of
+    /// `slots` field tests.
+    pub fn new(event: &'e Event, table: &FieldTable, slots: usize) -> View<'e> {
         let fields = event.fields();
         let mut first = vec![NONE; table.len()];
         let mut next = vec![NONE; fields.len()];
@@ -33,7 +37,20 @@ impl<'e> View<'e> {
                 first[id as usize] = index as u32;
             }
         }
-        View { event, first, next, folded: vec![OnceCell::new(); fields.len()] }
+        View { event, first, next, folded: vec![OnceCell::new(); fields.len()], results: vec![Cell::new(0); slots] }
+    }
+
+    fn cached(&self, slot: u32) -> Option<bool> {
+        match self.results.get(slot as usize)?.get() {
+            0 => None,
+            result => Some(result == 2),
+        }
+    }
+
+    fn store(&self, slot: u32, result: bool) {
+        if let Some(cell) = self.results.get(slot as usize) {
+            cell.set(if result { 2 } else { 1 });
+        }
     }
 
     /// Indices (into the event's fields) of every value of field `id`.
@@ -139,15 +156,26 @@ impl Search {
 
 impl FieldTest {
     /// Evaluates the test: any value (every value with `|all`) matches,
-    /// negated with `|neq`.
+    /// negated with `|neq`. The result is cached in the view's slot for it.
     pub fn matches(&self, view: &View) -> bool {
+        if self.slot != NO_SLOT {
+            if let Some(result) = view.cached(self.slot) {
+                return result;
+            }
+        }
+        let result = self.evaluate(view);
+        view.store(self.slot, result);
+        result
+    }
+
+    fn evaluate(&self, view: &View) -> bool {
         let matches_value = |value: &ValueTest| self.value_matches(view, value);
         let matched =
             if self.all { self.values.iter().all(matches_value) } else { self.values.iter().any(matches_value) };
         matched != self.negate
     }
 
-    /// Whether one of the test's values matches (before `|neq`).
+    /// Tests whether one of the test's values matches (before `|neq`).
     pub fn value_matches(&self, view: &View, value: &ValueTest) -> bool {
         match self.field {
             Some(field) => view.field_matches(field, value),
