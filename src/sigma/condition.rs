@@ -17,13 +17,18 @@ pub enum Condition {
     Not(Box<Condition>),
 }
 
+/// Deepest nesting of parentheses and `not` a condition may have. The
+/// parser recurses once per level, and a rule must not be able to exhaust
+/// the stack (in wasm that kills the instance).
+pub const MAX_DEPTH: usize = 64;
+
 /// Parses `text` against the rule's search names.
 pub fn parse(text: &str, searches: &[String]) -> Result<Condition, String> {
     if text.contains('|') {
         return Err("aggregations after '|' (count, near, ...) are not supported".to_string());
     }
     let tokens = tokenize(text);
-    let mut parser = Parser { tokens: &tokens, position: 0, searches };
+    let mut parser = Parser { tokens: &tokens, position: 0, searches, depth: 0 };
     let condition = parser.or()?;
     match parser.peek() {
         None => Ok(condition),
@@ -79,6 +84,8 @@ struct Parser<'a> {
     tokens: &'a [Token],
     position: usize,
     searches: &'a [String],
+    /// Current nesting of parentheses and `not`.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -113,9 +120,21 @@ impl Parser<'_> {
     fn not(&mut self) -> Result<Condition, String> {
         if self.peek().is_some_and(|t| t.is_keyword("not")) {
             self.position += 1;
-            return Ok(Condition::Not(Box::new(self.not()?)));
+            let negated = self.nested(Self::not)?;
+            return Ok(Condition::Not(Box::new(negated)));
         }
         self.primary()
+    }
+
+    /// Parses one level deeper, failing beyond [`MAX_DEPTH`].
+    fn nested(&mut self, parse: fn(&mut Self) -> Result<Condition, String>) -> Result<Condition, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!("the condition nests parentheses and 'not' deeper than {MAX_DEPTH} levels"));
+        }
+        self.depth += 1;
+        let parsed = parse(self);
+        self.depth -= 1;
+        parsed
     }
 
     fn primary(&mut self) -> Result<Condition, String> {
@@ -123,7 +142,7 @@ impl Parser<'_> {
         match self.next().cloned() {
             None => Err("the condition ends where a search name was expected".to_string()),
             Some(Token::Open) => {
-                let inner = self.or()?;
+                let inner = self.nested(Self::or)?;
                 match self.next() {
                     Some(Token::Close) => Ok(inner),
                     _ => Err(format!("missing ')' for the '(' at word {position}")),
@@ -289,6 +308,16 @@ mod tests {
         let searches = names(&["a", "b"]);
         assert_eq!(parse("a AND NOT(b)", &searches).unwrap(), And(vec![Search(0), Not(Box::new(Search(1)))]));
         assert_eq!(parse("((a))", &searches).unwrap(), Search(0));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let searches = names(&["a"]);
+        let deep = format!("{}a{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        assert!(parse(&deep, &searches).unwrap_err().contains("deeper than 64 levels"));
+        assert!(parse(&format!("{}a", "not ".repeat(100_000)), &searches).is_err());
+        let allowed = format!("{}a{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert_eq!(parse(&allowed, &searches).unwrap(), Search(0));
     }
 
     #[test]

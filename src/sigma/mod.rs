@@ -125,7 +125,7 @@ fn compile_condition(yaml: &Yaml, searches: &[Search]) -> Result<Condition, Rule
             let kind = if message.contains("not supported") {
                 RuleErrorKind::Unsupported { construct: message }
             } else {
-                RuleErrorKind::Condition { condition: text.to_string(), message }
+                RuleErrorKind::Condition { condition: shortened(text), message }
             };
             kind
         })
@@ -140,6 +140,15 @@ fn compile_condition(yaml: &Yaml, searches: &[Search]) -> Result<Condition, Rule
             Ok(Condition::Or(parsed))
         }
         _ => Err(RuleErrorKind::Missing("condition")),
+    }
+}
+
+/// Shortens a condition for an error message to its first 120 characters.
+fn shortened(condition: &str) -> String {
+    const MAX_CHARS: usize = 120;
+    match condition.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => format!("{}…", &condition[..end]),
+        None => condition.to_string(),
     }
 }
 
@@ -259,6 +268,17 @@ mod tests {
     fn missing_detection_and_bad_yaml() {
         assert_eq!(load_one("title: t\nid: x\n").unwrap_err().kind, RuleErrorKind::Missing("detection"));
         assert_eq!(load_one("title: [unclosed\n").unwrap_err().code(), "yaml");
+    }
+
+    #[test]
+    fn long_condition_is_shortened_in_errors() {
+        let condition = format!("{}a", "(".repeat(200));
+        let text = format!("title: t\nid: x\nlogsource: {{product: windows}}\ndetection:\n  a: {{X: y}}\n  condition: '{condition}'\n");
+        let RuleErrorKind::Condition { condition: shown, message } = load_one(&text).unwrap_err().kind else {
+            panic!("not a condition error")
+        };
+        assert_eq!(shown, format!("{}…", "(".repeat(120)));
+        assert!(message.contains("deeper than 64 levels"), "{message}");
     }
 
     #[test]
