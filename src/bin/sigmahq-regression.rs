@@ -6,8 +6,9 @@
 //!
 //! A rule names its test with `regression_tests_path` (an `info.yml`
 //! relative to DIR). Each `evtx` entry of that file is scanned with an
-//! engine that holds only that rule, and the matches of the rule id are
-//! counted. As in SigmaHQ's own CI, a test passes when the count is at
+//! engine with only that rule, and the matches of the rule id are
+//! counted, with the raw-byte prefilter on and off (the counts must agree).
+//! As in SigmaHQ's own CI, a test passes when the count is at
 //! least `match_count` (at least one when unset); a count above
 //! `match_count` is printed as a warning, and is a failure with `--exact`.
 //! Each failure is printed with its reason, then `N passed, M failed`. Then
@@ -23,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use sigma_edge::{scan_bytes, Engine, RuleError, RuleErrorKind};
+use sigma_edge::{Engine, RuleError, RuleErrorKind, Scanner};
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn main() -> ExitCode {
@@ -178,7 +179,9 @@ fn read_test_cases(info: &Path) -> Result<Vec<TestCase>, String> {
     Ok(cases)
 }
 
-/// Scans one test's `.evtx` with an engine holding only the rule.
+/// Scans one test's `.evtx` with an engine holding only the rule, with the
+/// prefilter on and off: the counts must agree, since the prefilter only
+/// skips records that cannot match.
 fn run_case(root: &Path, rule: &TestedRule, case: &TestCase, exact: bool) -> Result<Outcome, String> {
     let engine = Engine::builder().default_rules(false).rule_text(rule.file.display().to_string(), &*rule.text).build();
     if let Some(error) = engine.errors().iter().find(|error| error.rule_id.as_deref() == Some(rule.id.as_str())) {
@@ -187,15 +190,15 @@ fn run_case(root: &Path, rule: &TestedRule, case: &TestCase, exact: bool) -> Res
 
     let path = root.join(&case.evtx);
     let bytes = std::fs::read(&path).map_err(|error| format!("{}: cannot be read: {error}", path.display()))?;
-    let (matches, warnings, summary) = scan_bytes(Arc::new(engine), &path.display().to_string(), &bytes)
-        .map_err(|error| format!("'{}': {error}", case.name))?;
-    if let Some(warning) = warnings.first() {
-        return Err(format!("'{}': {} warning(s), the first: {warning}", case.name, warnings.len()));
+    let engine = Arc::new(engine);
+    let (count, records) = count_matches(&engine, &path, &bytes, &rule.id, true).map_err(|e| format!("'{}': {e}", case.name))?;
+    let (unfiltered, _) = count_matches(&engine, &path, &bytes, &rule.id, false).map_err(|e| format!("'{}': {e}", case.name))?;
+    if count != unfiltered {
+        return Err(format!("'{}': {count} match(es) with the prefilter, {unfiltered} without", case.name));
     }
 
-    let count = matches.iter().filter(|found| found.rule_id == rule.id).count();
     let expected = case.match_count.unwrap_or(1);
-    let found = format!("'{}': {count} match(es) in {} record(s)", case.name, summary.records);
+    let found = format!("'{}': {count} match(es) in {records} record(s)", case.name);
     if count < expected {
         return Err(format!("{found}, expected {}{expected}", if case.match_count.is_some() { "" } else { "at least " }));
     }
@@ -206,21 +209,57 @@ fn run_case(root: &Path, rule: &TestedRule, case: &TestCase, exact: bool) -> Res
     }
 }
 
+/// Scans `bytes` and returns the number of matches of `rule_id` and of
+/// records. A warning (an unreadable record) is an error.
+fn count_matches(
+    engine: &Arc<Engine>,
+    path: &Path,
+    bytes: &[u8],
+    rule_id: &str,
+    prefilter: bool,
+) -> Result<(usize, u64), String> {
+    let mut scanner = Scanner::new(engine.clone(), path.display().to_string());
+    scanner.set_prefilter(prefilter);
+    let mut matches = scanner.push(bytes).map_err(|error| error.to_string())?;
+    let (rest, summary) = scanner.finish().map_err(|error| error.to_string())?;
+    matches.extend(rest);
+    let warnings = scanner.take_warnings();
+    if let Some(warning) = warnings.first() {
+        return Err(format!("{} warning(s), the first: {warning}", warnings.len()));
+    }
+    Ok((matches.iter().filter(|found| found.rule_id == rule_id).count(), summary.records))
+}
+
 /// Loads every rule of every folder into one engine and prints the counts
 /// and the grouped reasons of the rules that did not load.
 fn report_loading(root: &Path, folders: &[PathBuf]) {
-    let mut builder = Engine::builder().default_rules(false);
+    // The files are read here rather than with `EngineBuilder::rule_dir`,
+    // which is native-only, because test builds compile this binary for
+    // wasm32 too.
+    let mut files = Vec::new();
     for folder in folders {
-        builder = builder.rule_dir(folder);
+        rule_files(folder, &mut files);
+    }
+    let mut builder = Engine::builder().default_rules(false);
+    let mut unreadable = Vec::new();
+    for file in &files {
+        match std::fs::read_to_string(file) {
+            Ok(text) => builder = builder.rule_text(file.display().to_string(), text),
+            Err(error) => unreadable.push(format!("{}: cannot be read: {error}", file.display())),
+        }
     }
     let engine = builder.build();
     let loaded = engine.rules().len();
-    let total = loaded + engine.errors().len();
+    let total = loaded + engine.errors().len() + unreadable.len();
     let names: Vec<String> = folders
         .iter()
         .map(|folder| folder.strip_prefix(root).unwrap_or(folder).display().to_string())
         .collect();
     println!("{loaded} of {total} rules loaded from {}", names.join(", "));
+    if !unreadable.is_empty() {
+        println!("  {} not loaded: the file cannot be read", unreadable.len());
+        unreadable.iter().for_each(|line| println!("    {line}"));
+    }
 
     let mut groups: BTreeMap<String, Vec<&RuleError>> = BTreeMap::new();
     for error in engine.errors() {
