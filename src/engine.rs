@@ -13,9 +13,10 @@ use crate::event::Event;
 use crate::logsource::{EventKey, Gate};
 use crate::prefilter::{self, Prefilter};
 use crate::sigma::detection::{Context, FieldId, FieldTable, FieldTest, Search, SearchBody, TestSlots, ValueTest};
+use crate::sigma::filter::Filter;
 use crate::sigma::value::Placeholders;
 use crate::sigma::view::View;
-use crate::sigma::{self, Rule};
+use crate::sigma::{self, Document, Rule};
 
 /// The bundled EDR-Freeze rule family: `(file name, YAML)`.
 pub const DEFAULT_RULES: &[(&str, &str)] = &[
@@ -43,6 +44,7 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     rules: Vec<Rule>,
+    filters: Vec<Filter>,
     fields: FieldTable,
     slots: TestSlots,
     placeholders: Placeholders,
@@ -125,6 +127,7 @@ impl EngineBuilder {
         for (name, yaml) in &self.sources {
             engine.add(name, yaml);
         }
+        engine.apply_filters();
         engine.prefilter = prefilter::required_literals(&engine.rules).map(|literals| Prefilter::new(&literals));
         engine.dispatch = Dispatch::new(&engine.rules);
         engine
@@ -146,16 +149,45 @@ impl Engine {
         let mut context = Context { fields: &mut self.fields, placeholders: &self.placeholders };
         for result in sigma::load(name, yaml, &mut context) {
             match result {
-                Ok(mut rule) => {
+                Ok(Document::Rule(mut rule)) => {
                     if let Gate::Never(reason) = &rule.gate {
                         self.notes.push(format!("{name} (rule {}): never matches Windows events: {reason}", rule.id));
                     }
                     self.slots.assign(&mut rule.searches);
                     self.rules.push(rule);
                 }
+                Ok(Document::Filter(mut filter)) => {
+                    self.slots.assign(&mut filter.searches);
+                    self.filters.push(filter);
+                }
                 Err(error) => self.errors.push(error),
             }
         }
+    }
+
+    /// Applies every filter to the rules it names, once all documents are
+    /// loaded, so that the order of files does not matter.
+    fn apply_filters(&mut self) {
+        for filter in &self.filters {
+            let mut applied = 0;
+            for rule in self.rules.iter_mut().filter(|rule| filter.applies_to(rule)) {
+                filter.apply(rule);
+                applied += 1;
+            }
+            if applied == 0 {
+                self.notes.push(format!(
+                    "{} (filter {}): applies to no loaded rule of the same log source (rules: {})",
+                    filter.file,
+                    filter.label(),
+                    filter.rules.join(", ")
+                ));
+            }
+        }
+    }
+
+    /// The loaded filters; each has been applied to the rules it names.
+    pub fn filters(&self) -> &[Filter] {
+        &self.filters
     }
 
     /// The loaded rules.

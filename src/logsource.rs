@@ -27,6 +27,17 @@ pub struct LogSource {
     pub service: Option<String>,
 }
 
+impl LogSource {
+    /// Reads a `logsource` map (absent keys stay `None`).
+    pub fn of(yaml: &Yaml) -> LogSource {
+        let text = |key: &str| match &yaml[key] {
+            Yaml::String(text) => Some(text.trim().to_string()).filter(|text| !text.is_empty()),
+            _ => None,
+        };
+        LogSource { product: text("product"), category: text("category"), service: text("service") }
+    }
+}
+
 /// Which events a rule is evaluated on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {

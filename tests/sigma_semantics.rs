@@ -440,6 +440,78 @@ fn registry_add_needs_create_key() {
     assert!(!matches(&engine, delete));
 }
 
+const RAR_RULE: &str = concat!(
+    "title: Data Compressed - rar.exe\n",
+    "id: 6f3e2987-db24-4c78-a860-b4f4095a7095\n",
+    "name: rar_compression\n",
+    "logsource:\n",
+    "    category: process_creation\n",
+    "    product: windows\n",
+    "detection:\n",
+    "    selection:\n",
+    "        Image|endswith: '\\rar.exe'\n",
+    "    condition: selection\n",
+);
+
+/// The specification's example filter: administrators' accounts start with `adm_`.
+const ADMIN_FILTER: &str = concat!(
+    "title: Filter Administrator account\n",
+    "description: The valid administrator account start with adm_\n",
+    "logsource:\n",
+    "    category: process_creation\n",
+    "    product: windows\n",
+    "filter:\n",
+    "    rules:\n",
+    "        - 6f3e2987-db24-4c78-a860-b4f4095a7095 # Data Compressed - rar.exe\n",
+    "        - df0841c0-9846-4e9f-ad8a-7df91571771b # Login on jump host\n",
+    "    selection:\n",
+    "        User|startswith: 'adm_'\n",
+    "    condition: selection\n",
+);
+
+fn rar_event(user: &str) -> Value {
+    json!({"Channel": SYSMON, "EventID": 1, "Image": "C:\\Program Files\\WinRAR\\rar.exe", "User": user})
+}
+
+#[test]
+fn filter_from_the_specification() {
+    // The filter comes first: it applies once every document is loaded.
+    let engine = Engine::builder()
+        .default_rules(false)
+        .rule_text("mf_admin.yml", ADMIN_FILTER)
+        .rule_text("rar.yml", RAR_RULE)
+        .build();
+    assert_eq!(engine.errors(), &[]);
+    assert_eq!(engine.filters().len(), 1);
+    assert_eq!(engine.rules()[0].filters, vec!["Filter Administrator account".to_string()]);
+    assert!(matches(&engine, rar_event("CORP\\bob")));
+    assert!(!matches(&engine, rar_event("adm_bob")));
+    // `and not filter` adds no requirement: the rule's literal still rules input out.
+    let literals: Vec<&str> = engine.prefilter().expect("a prefilter").literals().collect();
+    assert_eq!(literals, vec!["rar.exe"]);
+}
+
+#[test]
+fn filter_by_name_and_log_source() {
+    let by_name = ADMIN_FILTER.replace("- 6f3e2987-db24-4c78-a860-b4f4095a7095", "- rar_compression");
+    let engine = Engine::builder().default_rules(false).rule_text("rar.yml", RAR_RULE).rule_text("f.yml", by_name).build();
+    assert!(!matches(&engine, rar_event("adm_bob")));
+
+    // A filter for another log source leaves the rule alone, with a note.
+    let other_source = ADMIN_FILTER.replace("category: process_creation", "category: file_event");
+    let engine = Engine::builder().default_rules(false).rule_text("rar.yml", RAR_RULE).rule_text("f.yml", other_source).build();
+    assert!(matches(&engine, rar_event("adm_bob")));
+    assert!(engine.notes().iter().any(|note| note.contains("applies to no loaded rule")), "{:?}", engine.notes());
+}
+
+#[test]
+fn filter_without_rules_is_an_error() {
+    let broken: String = ADMIN_FILTER.lines().filter(|line| !line.contains("rules:") && !line.contains("- ")).map(|line| format!("{line}\n")).collect();
+    let engine = Engine::builder().default_rules(false).rule_text("f.yml", broken).build();
+    assert_eq!(engine.errors().len(), 1);
+    assert_eq!(engine.errors()[0].to_string(), "f.yml: missing required key 'filter.rules'");
+}
+
 fn utf16le(text: &str) -> Vec<u8> {
     text.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }

@@ -9,6 +9,7 @@
 pub mod compare;
 pub mod condition;
 pub mod detection;
+pub mod filter;
 pub mod modifier;
 pub mod value;
 pub mod view;
@@ -20,12 +21,16 @@ use crate::error::{RuleError, RuleErrorKind};
 use crate::logsource::{Gate, LogSource};
 use condition::Condition;
 use detection::{Context, DetectionError, Problem, Search};
+use filter::Filter;
 use view::View;
 
 /// A compiled Sigma rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
+    /// The optional unique `name` that filters and correlations may use
+    /// instead of the id.
+    pub name: Option<String>,
     pub title: String,
     /// `informational`, `low`, `medium`, `high` or `critical`; empty if unset.
     pub level: String,
@@ -39,6 +44,15 @@ pub struct Rule {
     pub gate: Gate,
     pub searches: Vec<Search>,
     pub condition: Condition,
+    /// Labels of the filters applied to the rule ([`Filter::label`]).
+    pub filters: Vec<String>,
+}
+
+/// A compiled Sigma document: a detection rule or a filter.
+#[derive(Debug, Clone)]
+pub enum Document {
+    Rule(Rule),
+    Filter(Filter),
 }
 
 /// Top-level keys that change what a rule matches and that this engine
@@ -46,11 +60,11 @@ pub struct Rule {
 const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
     ("action", "rule collections ('action: global' and friends)"),
     ("correlation", "correlation rules"),
-    ("filter", "filter rules"),
 ];
 
-/// Parses and compiles every rule document in `text`, read from `file`.
-pub fn load(file: &str, text: &str, context: &mut Context) -> Vec<Result<Rule, RuleError>> {
+/// Parses and compiles every document in `text`, read from `file`: rules,
+/// and filters (documents with a `filter` key).
+pub fn load(file: &str, text: &str, context: &mut Context) -> Vec<Result<Document, RuleError>> {
     let documents = match yaml::load_documents(text) {
         Ok(documents) => documents,
         Err(message) => return vec![Err(RuleError::new(file, None, RuleErrorKind::Yaml(message)))],
@@ -58,7 +72,13 @@ pub fn load(file: &str, text: &str, context: &mut Context) -> Vec<Result<Rule, R
     documents
         .iter()
         .filter(|document| !document.is_null() && !document.is_badvalue())
-        .map(|document| compile(file, document, context))
+        .map(|document| {
+            if document["filter"].is_badvalue() {
+                compile(file, document, context).map(Document::Rule)
+            } else {
+                filter::compile(file, document, context).map(Document::Filter)
+            }
+        })
         .collect()
 }
 
@@ -81,16 +101,13 @@ pub fn compile(file: &str, document: &Yaml, context: &mut Context) -> Result<Rul
         return Err(error(RuleErrorKind::Missing("detection")));
     }
 
-    let logsource = LogSource {
-        product: text(&document["logsource"]["product"]),
-        category: text(&document["logsource"]["category"]),
-        service: text(&document["logsource"]["service"]),
-    };
+    let logsource = LogSource::of(&document["logsource"]);
     let searches = detection::compile_searches(detection, context).map_err(|e| error(detection_error(e)))?;
     let condition = compile_condition(&detection["condition"], &searches).map_err(error)?;
 
     Ok(Rule {
         id: id.clone().unwrap_or_default(),
+        name: text(&document["name"]),
         title,
         level: text(&document["level"]).unwrap_or_default(),
         status: text(&document["status"]).unwrap_or_default(),
@@ -102,6 +119,7 @@ pub fn compile(file: &str, document: &Yaml, context: &mut Context) -> Result<Rul
         file: file.to_string(),
         searches,
         condition,
+        filters: Vec::new(),
     })
 }
 
@@ -213,7 +231,10 @@ mod tests {
         let mut fields = FieldTable::default();
         let placeholders = value::Placeholders::new();
         let mut context = Context { fields: &mut fields, placeholders: &placeholders };
-        load("test.yml", text, &mut context).remove(0)
+        match load("test.yml", text, &mut context).remove(0)? {
+            Document::Rule(rule) => Ok(rule),
+            Document::Filter(filter) => panic!("expected a rule, found filter {}", filter.title),
+        }
     }
 
     #[test]
