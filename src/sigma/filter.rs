@@ -2,7 +2,7 @@
 //!
 //! A filter names the rules it applies to (by `id` or `name`) and has its
 //! own searches and condition under `filter`. Applied to a rule, the rule
-//! matches only when its condition holds and the filter's does not:
+//! matches only when its condition is true and the filter's is not:
 //! `rule_condition and not filter_condition`. A filter applies to a rule
 //! only when each of the filter's `category`, `product` and `service`, where
 //! set, equals the rule's.
@@ -81,7 +81,7 @@ fn referenced_rules(yaml: &Yaml) -> Result<Vec<String>, RuleErrorKind> {
 }
 
 impl Filter {
-    /// A label for the filter in messages: its id, or its title.
+    /// Returns a label for the filter in messages: its id, or its title.
     pub fn label(&self) -> &str {
         if self.id.is_empty() {
             &self.title
@@ -90,7 +90,7 @@ impl Filter {
         }
     }
 
-    /// Whether the filter names `rule` and their log sources agree.
+    /// Tests whether the filter names `rule` and their log sources agree.
     pub fn applies_to(&self, rule: &Rule) -> bool {
         let named = self.rules.iter().any(|reference| {
             *reference == rule.id || rule.name.as_deref().is_some_and(|name| name == reference)
