@@ -256,6 +256,15 @@ fn regular_expressions() {
     assert!(!field_matches("Field|re|startswith", "'b+'", json!("abbc")));
     assert!(field_matches("Field|re|endswith", "'b+c'", json!("abbc")));
     assert!(load_error("selection:\n    Field|re: '(?<=a)b'\ncondition: selection").contains("look-around"));
+    // Perl classes and case folding are Unicode-aware.
+    assert!(field_matches("Field|re", r"'^\w+$'", json!("Ärger")));
+    assert!(field_matches("Field|re|i", "'ärger'", json!("ÄRGER")));
+    // Unicode property classes are outside Sigma's flavor and not compiled in.
+    let error = load_error(r"selection:
+    Field|re: '\p{Greek}'
+condition: selection");
+    assert!(error.ends_with(r"Unicode property classes (\p{..}, \P{..}) are not supported"), "{error}");
+    assert!(field_matches("Field|re", r"'a\\p'", json!(r"a\p")));
 }
 
 #[test]
