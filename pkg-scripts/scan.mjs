@@ -16,8 +16,12 @@ const READ_SIZE = 1 << 20;
 
 const USAGE = `Usage: pkg-scripts/scan [--rules PATH]... [FILE...]
 
-Checks Windows event log files (EVTX, JSON, NDJSON) against Sigma rules and
-prints one JSON line per match on stdout and a summary on stderr.
+Checks Windows event log files against Sigma rules and prints one JSON line
+per match on stdout and a summary on stderr. The format is detected from the
+content: EVTX, XML (Event Viewer or wevtutil), JSON or NDJSON (evtx JSON,
+Winlogbeat, flat), CSV with a header row, any of the text formats in UTF-16,
+and all of them inside .gz or .zip files (each zip member is scanned as
+ARCHIVE:MEMBER).
 
   --rules PATH     a Sigma rule file (.yml/.yaml) or a folder searched for
                    them; repeatable; replaces the bundled EDR-Freeze rules

@@ -259,6 +259,7 @@ impl Engine {
             file: None,
             record: None,
             offset: None,
+            event: None,
         }
     }
 
@@ -390,6 +391,10 @@ pub struct Match {
     pub fields: BTreeMap<String, String>,
     /// Why the rule matched.
     pub reasons: Vec<Reason>,
+    /// Every field of the event, when the scanner was asked for it: a
+    /// name maps to its value, or to an array when the name repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// One field test that made a rule match.

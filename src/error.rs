@@ -135,7 +135,7 @@ impl fmt::Display for InputError {
         match self {
             InputError::UnknownFormat { file, seen } => write!(
                 f,
-                "{file}: unknown format: expected EVTX, JSON, NDJSON, XML or CSV, but the file starts with {seen}"
+                "{file}: unknown format: expected EVTX, JSON, NDJSON, XML or CSV (plain, UTF-16, gzip or zip), but the file starts with {seen}"
             ),
             InputError::InvalidEvent { message } => write!(f, "invalid event: {message}"),
             InputError::Finished { file } => write!(f, "{file}: the scanner is finished and takes no more input"),

@@ -71,6 +71,25 @@ impl Event {
         self.fields.iter().any(|f| &*f.name == name)
     }
 
+    /// Returns the fields as a map: a name to its value (`null` for null),
+    /// or to an array of values when the name occurs more than once.
+    pub fn to_map(&self) -> std::collections::BTreeMap<String, Value> {
+        let mut map = std::collections::BTreeMap::new();
+        for field in &self.fields {
+            let value = field.value.as_deref().map_or(Value::Null, |text| Value::String(text.to_string()));
+            match map.entry(field.name.to_string()) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                std::collections::btree_map::Entry::Occupied(mut slot) => match slot.get_mut() {
+                    Value::Array(values) => values.push(value),
+                    first => *first = Value::Array(vec![first.take(), value]),
+                },
+            }
+        }
+        map
+    }
+
     /// The event's EventID as a number, when it has one.
     pub fn event_id(&self) -> Option<u32> {
         self.get("EventID")?.trim().parse().ok()
@@ -220,6 +239,14 @@ mod tests {
         let event = Event::from_json(&json!({"Event": {"EventData": {"Data": ["a", "b"]}}})).unwrap();
         let values: Vec<_> = event.fields().iter().filter(|f| &*f.name == "Data").collect();
         assert_eq!(values.len(), 2);
+    }
+
+    #[test]
+    fn map_groups_repeated_names() {
+        let event = Event::from_json(&json!({"Event": {"EventData": {"Data": ["a", "b"]}, "System": {"EventID": 4}}})).unwrap();
+        let map = event.to_map();
+        assert_eq!(map["Data"], json!(["a", "b"]));
+        assert_eq!(map["EventID"], json!("4"));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! | evtx JSON | `Event.UserData.<element>.Param` | `Param` |
 //! | Winlogbeat | `winlog.event_data.SourceImage`, `winlog.channel` | `SourceImage`, `Channel` |
 //! | Winlogbeat/ECS | `process.executable` on a Sysmon Event ID 10 | `SourceImage` |
+//! | Winlogbeat/ECS | `process.hash.sha256`, `process.pe.imphash` on Event ID 1 | `Hashes` (rebuilt) |
+//! | Winlogbeat/ECS | `user.domain` and `user.name` on Event ID 1 | `User` (rebuilt) |
 //! | flat | `SourceImage` | `SourceImage` |
 //! | any, name with spaces | `Event.EventData.Threat Name` | `Threat Name` and `ThreatName` |
 //! | log-source map `fieldmappings` | `NewProcessName` in Security Event ID 4688 | `NewProcessName` and `Image` |
@@ -95,13 +97,27 @@ const ECS_SYSMON: &[(u32, &str, &str)] = &[
     (10, "process.thread.id", "SourceThreadId"),
 ];
 
+/// Sysmon's `Hashes` field, which Winlogbeat's Sysmon module splits into
+/// `<prefix>.hash.<algorithm>` and `<prefix>.pe.imphash` and then deletes:
+/// `(event id, prefix)`.
+const ECS_HASHES: &[(u32, &str)] = &[(1, "process"), (6, "file"), (7, "file")];
+
+/// Hash algorithms in the order Sysmon writes them in `Hashes`: `(Sysmon
+/// name, ECS name)`.
+const HASH_ALGORITHMS: &[(&str, &str)] = &[("SHA1", "sha1"), ("MD5", "md5"), ("SHA256", "sha256"), ("IMPHASH", "imphash")];
+
+/// Sysmon's `User` (`DOMAIN\name`), which Winlogbeat's Sysmon module splits
+/// into `user.domain` and `user.name` and then deletes, by Event ID.
+const ECS_USER_EVENTS: &[u32] = &[1, 3];
+
 /// Adds the Sigma names of fields that arrived under another name, unless
 /// the event already has them:
 /// - a name with spaces (Defender's `Threat Name`) also as the name without
 ///   them (`ThreatName`), the form Sigma rules use;
 /// - the log-source map's `fieldmappings` (`Image` for Security 4688's
 ///   `NewProcessName`, `Signature` for Defender's `ThreatName`);
-/// - Winlogbeat's ECS names of Sysmon fields.
+/// - Winlogbeat's ECS names of Sysmon fields, and the `Hashes` and `User`
+///   fields it splits up.
 pub fn add_aliases(event: &mut Event) {
     let mut additions: Vec<(String, Option<String>)> = Vec::new();
     for field in event.fields() {
@@ -141,9 +157,38 @@ pub fn add_aliases(event: &mut Event) {
     for (name, value) in found {
         additions.push((name.to_string(), Some(value)));
     }
+    if channel.as_deref() != Some("security") {
+        additions.extend(rebuild_hashes(event, event_id).map(|hashes| ("Hashes".to_string(), Some(hashes))));
+        additions.extend(rebuild_user(event, event_id).map(|user| ("User".to_string(), Some(user))));
+    }
     for (name, value) in additions {
         event.push(&name, value.as_deref());
     }
+}
+
+/// Rebuilds `Hashes` as `SHA1=...,MD5=...,SHA256=...,IMPHASH=...` from the
+/// ECS hash fields, when the event has them and no `Hashes`.
+fn rebuild_hashes(event: &Event, event_id: u32) -> Option<String> {
+    let &(_, prefix) = ECS_HASHES.iter().find(|(id, _)| *id == event_id)?;
+    if event.has("Hashes") {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for (sysmon, ecs) in HASH_ALGORITHMS {
+        let path = if *ecs == "imphash" { format!("{prefix}.pe.imphash") } else { format!("{prefix}.hash.{ecs}") };
+        if let Some(value) = event.get(&path) {
+            parts.push(format!("{sysmon}={value}"));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
+/// Rebuilds `User` as `domain\name` from `user.domain` and `user.name`.
+fn rebuild_user(event: &Event, event_id: u32) -> Option<String> {
+    if !ECS_USER_EVENTS.contains(&event_id) || event.has("User") {
+        return None;
+    }
+    Some(format!("{}\\{}", event.get("user.domain")?, event.get("user.name")?))
 }
 
 #[cfg(test)]
@@ -203,6 +248,29 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(other.get("Filename"), None);
+    }
+
+    #[test]
+    fn winlogbeat_split_fields_are_rebuilt() {
+        let event = Event::from_json(&json!({
+            "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": "1"},
+            "process": {"hash": {"sha1": "aa", "sha256": "bb"}, "pe": {"imphash": "cc"}},
+            "user": {"domain": "HOST", "name": "alice"}
+        }))
+        .unwrap();
+        assert_eq!(event.get("Hashes"), Some("SHA1=aa,SHA256=bb,IMPHASH=cc"));
+        assert_eq!(event.get("User"), Some("HOST\\alice"));
+    }
+
+    #[test]
+    fn present_hashes_are_not_rebuilt() {
+        let event = Event::from_json(&json!({
+            "EventID": 1, "Hashes": "MD5=11", "process": {"hash": {"md5": "22"}}
+        }))
+        .unwrap();
+        let hashes: Vec<_> = event.fields().iter().filter(|f| &*f.name == "Hashes").collect();
+        assert_eq!(hashes.len(), 1);
+        assert_eq!(event.get("Hashes"), Some("MD5=11"));
     }
 
     #[test]

@@ -248,10 +248,12 @@ impl JsEngine {
 
     /// Starts a streaming scan of one input named `file`. `prefilter`
     /// (true unless set) skips records that contain no literal the rules
-    /// need; matches are the same either way.
-    pub fn scanner(&self, file: String, prefilter: Option<bool>) -> JsScanner {
+    /// need; matches are the same either way. `includeEvent` (false unless
+    /// set) adds every field of the matched event to each match as `event`.
+    pub fn scanner(&self, file: String, prefilter: Option<bool>, include_event: Option<bool>) -> JsScanner {
         let mut inner = Scanner::new(self.inner.clone(), file);
         inner.set_prefilter(prefilter.unwrap_or(true));
+        inner.set_include_event(include_event.unwrap_or(false));
         JsScanner { inner }
     }
 

@@ -283,34 +283,19 @@ fn parse_event(bytes: &[u8]) -> Result<Event, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reader::testing;
 
-    #[derive(Default)]
     struct Collect {
         records: Vec<(u64, u64, Option<String>)>,
         warnings: Vec<(Option<u64>, u64, String)>,
     }
 
-    impl Sink for Collect {
-        fn record(&mut self, event: Event, index: u64, offset: u64) {
-            self.records.push((index, offset, event.get("a").map(str::to_string)));
-        }
-        fn warning(&mut self, record: Option<u64>, offset: u64, message: String) {
-            self.warnings.push((record, offset, message));
-        }
-        fn prefilter(&self) -> Option<&crate::prefilter::Prefilter> {
-            None
-        }
-        fn skipped(&mut self, _records: u64) {}
-    }
-
     fn read(input: &[u8], piece: usize) -> Collect {
-        let mut reader = JsonReader::new();
-        let mut sink = Collect::default();
-        for chunk in input.chunks(piece.max(1)) {
-            reader.push(chunk, &mut sink);
+        let out = testing::read(JsonReader::new(), input, piece);
+        Collect {
+            records: out.records.into_iter().map(|(_, index, offset, event)| (index, offset, event.get("a").map(str::to_string))).collect(),
+            warnings: out.warnings.into_iter().map(|(_, record, offset, message)| (record, offset, message)).collect(),
         }
-        reader.finish(&mut sink);
-        sink
     }
 
     #[test]

@@ -62,7 +62,7 @@ test('scan exits 2 on unreadable files and still scans the others', () => {
   const { status, matches, stderr } = scan([text, join(dir, 'missing.evtx'), sample]);
   assert.equal(status, 2);
   assert.equal(matches.length, 1);
-  assert.match(stderr, /notes\.txt: unknown format: expected EVTX, JSON, NDJSON, XML or CSV, but the file starts with "just some notes\\n"/);
+  assert.match(stderr, /notes\.txt: unknown format: expected EVTX, JSON, NDJSON, XML or CSV \(plain, UTF-16, gzip or zip\), but the file starts with "just some notes\\n"/);
   assert.match(stderr, /missing\.evtx: ENOENT/);
   assert.match(stderr, /scanned 1 file\(s\): 1 records \(0 skipped unparsed\), 1 matches, 0 warnings, 2 errors/);
 });
@@ -108,4 +108,51 @@ test('scan --no-prefilter reports every damaged record', () => {
   const offset = Buffer.byteLength(sample) + Buffer.byteLength(cut) + 2;
   assert.ok(stderr.includes(`events.ndjson: record 3 at byte ${offset}: invalid JSON`), stderr);
   assert.match(stderr, /4 records \(0 skipped unparsed\), 2 matches, 2 warnings/);
+});
+
+test('scan finds the EDR-Freeze event in every export format', () => {
+  const formats = join(root, 'tests/data/formats');
+  const files = [
+    join(REGRESSION, 'proc_access_win_werfaultsecure_msmpeng_access', `${EDR_FREEZE}.evtx`),
+    join(formats, 'edr-freeze.events.xml'),
+    join(formats, 'edr-freeze.wevtutil.xml'),
+    join(formats, 'edr-freeze.ndjson'),
+    join(formats, 'edr-freeze.array.json'),
+    join(formats, 'edr-freeze.winlogbeat.ndjson'),
+    join(formats, 'edr-freeze.csv'),
+    join(formats, 'edr-freeze.utf16le.xml'),
+    join(formats, 'edr-freeze.events.xml.gz'),
+  ];
+  const archive = join(formats, 'edr-freeze.zip');
+  const { status, matches, stderr } = scan([...files, archive]);
+  assert.equal(status, 0, stderr);
+  const found = matches.filter((m) => m.ruleId === EDR_FREEZE);
+  for (const file of files) {
+    const inFile = found.filter((m) => m.file === file);
+    assert.equal(inFile.length, 1, `${file}: ${JSON.stringify(inFile)}`);
+    assert.equal(inFile[0].recordId, 445923, file);
+    assert.equal(inFile[0].computer, 'swachchhanda', file);
+    assert.equal(inFile[0].fields.SourceImage, 'C:\\Windows\\System32\\WerFaultSecure.exe', file);
+  }
+  // Inside the zip: the eight text and gzip files above and the six EVTX files.
+  const members = found.filter((m) => m.file.startsWith(`${archive}:`)).map((m) => m.file.slice(archive.length + 1));
+  assert.deepEqual(members.sort(), [
+    'edr-freeze.array.json', 'edr-freeze.csv', 'edr-freeze.events.xml', 'edr-freeze.events.xml.gz',
+    'edr-freeze.ndjson', 'edr-freeze.utf16le.xml', 'edr-freeze.wevtutil.xml', 'edr-freeze.winlogbeat.ndjson',
+    `evtx/${EDR_FREEZE}.evtx`,
+  ]);
+  // 1 + 8 * 6 records outside the zip, 8 * 6 + 6 inside; the six events
+  // match 7 rules in all.
+  assert.match(stderr, /scanned 10 file\(s\): 103 records \(0 skipped unparsed\), 120 matches, 0 warnings, 0 errors/);
+});
+
+test('scan reports damaged records in containers and goes on', () => {
+  const archive = join(root, 'tests/data/formats/defects/zip-unsupported-members.zip');
+  const { status, matches, stderr } = scan([archive]);
+  assert.equal(status, 0, stderr);
+  assert.deepEqual(matches.map((m) => [m.file, m.ruleId]), [[`${archive}:good.ndjson`, EDR_FREEZE]]);
+  assert.ok(stderr.includes(`warning: ${archive}: at byte 0: member bzip2.ndjson uses compression method 12 (bzip2), which is not supported; skipped`), stderr);
+  assert.ok(stderr.includes(`warning: ${archive}: at byte 918: member encrypted.ndjson is encrypted, which is not supported; skipped`), stderr);
+  assert.ok(stderr.includes(`warning: ${archive}:notes.txt: at byte 0: unknown format`), stderr);
+  assert.match(stderr, /scanned 1 file\(s\): 1 records \(0 skipped unparsed\), 1 matches, 3 warnings, 0 errors/);
 });

@@ -166,14 +166,22 @@ fn evaluate_batch_returns_one_array_per_event() {
 #[wasm_bindgen_test]
 fn scanner_finds_match_in_evtx_pushed_in_pieces() {
     let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
-    let mut scanner = engine.scanner("sample.evtx".into(), None);
-    let mut found = 0;
+    let mut scanner = engine.scanner("sample.evtx".into(), None, Some(true));
+    let found = Array::new();
     for piece in SAMPLE_EVTX.chunks(1000) {
-        found += matches_of(scanner.push(piece).unwrap()).length();
+        for item in matches_of(scanner.push(piece).unwrap()).iter() {
+            found.push(&item);
+        }
     }
     let finished = scanner.finish().unwrap();
-    found += Array::from(&get(&finished, "matches")).length();
-    assert_eq!(found, 1);
+    for item in Array::from(&get(&finished, "matches")).iter() {
+        found.push(&item);
+    }
+    assert_eq!(found.length(), 1);
+    let event = get(&found.get(0), "event");
+    assert_eq!(text(&event, "EventRecordID"), "445923");
+    assert_eq!(text(&event, "GrantedAccess"), "0x1fffff");
+    assert_eq!(text(&event, "SourceUser"), "swachchhanda\\xodih");
     let summary = get(&finished, "summary");
     assert_eq!(get(&summary, "records").as_f64(), Some(1.0));
     assert_eq!(get(&summary, "bytes").as_f64(), Some(SAMPLE_EVTX.len() as f64));
@@ -184,7 +192,7 @@ fn scanner_finds_match_in_evtx_pushed_in_pieces() {
 #[wasm_bindgen_test]
 fn scanner_reports_truncated_evtx_and_unknown_format() {
     let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
-    let mut scanner = engine.scanner("cut.evtx".into(), Some(false));
+    let mut scanner = engine.scanner("cut.evtx".into(), Some(false), None);
     scanner.push(&SAMPLE_EVTX[..3000]).unwrap();
     let finished = scanner.finish().unwrap();
     let warnings = Array::from(&get(&finished, "warnings"));
@@ -192,9 +200,35 @@ fn scanner_reports_truncated_evtx_and_unknown_format() {
     assert_eq!(text(&warnings.get(0), "file"), "cut.evtx");
     assert!(text(&warnings.get(0), "message").starts_with("truncated EVTX file: the file header needs 4096 bytes"));
 
-    let mut scanner = engine.scanner("notes.txt".into(), None);
-    let error = scanner.push(b"hello world").unwrap_err().dyn_into::<js_sys::Error>().unwrap();
+    let mut scanner = engine.scanner("notes.txt".into(), None, None);
+    let error = scanner.push(b"hello world\n").unwrap_err().dyn_into::<js_sys::Error>().unwrap();
     assert_eq!(String::from(error.name()), "InputError");
     assert_eq!(text(&error, "code"), "unknown-format");
     assert!(String::from(error.message()).starts_with("notes.txt: unknown format"));
+}
+
+#[wasm_bindgen_test]
+fn scanner_reads_zip_members_in_pieces() {
+    const ARCHIVE: &[u8] = include_bytes!("../data/formats/edr-freeze.zip");
+    let engine = JsEngine::new(JsValue::UNDEFINED).unwrap();
+    let mut scanner = engine.scanner("logs.zip".into(), None, None);
+    let found = Array::new();
+    for piece in ARCHIVE.chunks(1000) {
+        for found_match in matches_of(scanner.push(piece).unwrap()).iter() {
+            found.push(&found_match);
+        }
+    }
+    let finished = scanner.finish().unwrap();
+    for found_match in Array::from(&get(&finished, "matches")).iter() {
+        found.push(&found_match);
+    }
+    let summary = get(&finished, "summary");
+    assert_eq!(text(&summary, "format"), "zip");
+    assert_eq!(get(&summary, "records").as_f64(), Some(54.0));
+    assert_eq!(Array::from(&get(&finished, "warnings")).length(), 0);
+    let edr_freeze: Vec<String> =
+        found.iter().filter(|m| text(m, "ruleId") == EDR_FREEZE).map(|m| text(&m, "file")).collect();
+    assert_eq!(edr_freeze.len(), 9);
+    assert!(edr_freeze.contains(&"logs.zip:edr-freeze.utf16le.xml".to_string()));
+    assert!(edr_freeze.contains(&format!("logs.zip:evtx/{EDR_FREEZE}.evtx")));
 }
