@@ -104,6 +104,10 @@ struct EngineOptions {
     /// Reject the engine when any rule fails to load.
     #[serde(default)]
     strict: bool,
+    /// Values of `%name%` placeholders for rules that use `|expand`, by
+    /// name without the `%`.
+    #[serde(default)]
+    placeholders: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -158,6 +162,9 @@ impl JsEngine {
                 .map_err(|error| js_error("TypeError", "invalid-options", &format!("invalid Engine options: {error}")))?
         };
         let mut builder = EngineBuilder::default().default_rules(options.default_rules.unwrap_or(true));
+        for (name, values) in options.placeholders {
+            builder = builder.placeholder(name, values);
+        }
         for (index, rule) in options.rules.into_iter().enumerate() {
             builder = match rule {
                 RuleInput::Text(yaml) => builder.rule_text(format!("rules[{index}]"), yaml),
@@ -259,7 +266,7 @@ impl JsEngine {
     }
 }
 
-const ENGINE_OPTIONS: &[&str] = &["rules", "defaultRules", "strict"];
+const ENGINE_OPTIONS: &[&str] = &["rules", "defaultRules", "strict", "placeholders"];
 
 /// Rejects misspelt options, which would otherwise be ignored silently
 /// (serde-wasm-bindgen reads only the fields it expects).
