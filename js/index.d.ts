@@ -21,6 +21,13 @@ export interface EngineOptions {
    * `false`, which skips the rule and lists it in `Engine.warnings`.
    */
   strict?: boolean;
+  /**
+   * Values of the `%name%` placeholders of rules that use `|expand`, by name
+   * without the `%`. Each value is a Sigma string (wildcards work). A rule
+   * with a placeholder that has no values fails to load (code
+   * `placeholder`). Default: none.
+   */
+  placeholders?: Record<string, string[]>;
 }
 
 /** One field test that made a rule match. */

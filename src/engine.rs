@@ -7,14 +7,17 @@
 
 use std::collections::BTreeMap;
 
+use crate::dispatch::Dispatch;
 use crate::error::{RuleError, RuleErrorKind};
 use crate::event::Event;
 use crate::limits::{self, Limits};
 use crate::logsource::{EventKey, Gate};
 use crate::prefilter::{self, Prefilter};
-use crate::sigma::detection::{FieldTable, SearchBody, ValueTest};
+use crate::sigma::detection::{Context, FieldId, FieldTable, FieldTest, Search, SearchBody, TestSlots, ValueTest};
+use crate::sigma::filter::Filter;
+use crate::sigma::value::Placeholders;
 use crate::sigma::view::View;
-use crate::sigma::{self, Rule};
+use crate::sigma::{self, Document, Rule};
 
 /// The bundled EDR-Freeze rule family: `(file name, YAML)`.
 pub const DEFAULT_RULES: &[(&str, &str)] = &[
@@ -42,11 +45,15 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     rules: Vec<Rule>,
+    filters: Vec<Filter>,
     fields: FieldTable,
+    slots: TestSlots,
+    placeholders: Placeholders,
     errors: Vec<RuleError>,
     notes: Vec<String>,
     prefilter: Option<Prefilter>,
     limits: Limits,
+    dispatch: Dispatch,
 }
 
 /// Builds an [`Engine`] from rule texts.
@@ -55,6 +62,9 @@ pub struct EngineBuilder {
     default_rules: bool,
     sources: Vec<(String, String)>,
     limits: Limits,
+    placeholders: Placeholders,
+    /// Rule files or folders that could not be read.
+    read_errors: Vec<RuleError>,
 }
 
 impl EngineBuilder {
@@ -77,10 +87,49 @@ impl EngineBuilder {
         self
     }
 
+    /// Adds every rule file (`.yml` or `.yaml`) under `path`, searched
+    /// recursively in name order; `path` may also be a single file. A file
+    /// that cannot be read is listed in [`Engine::errors`] and the others
+    /// still load.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn rule_dir(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        let mut files = Vec::new();
+        let mut unreadable = Vec::new();
+        collect_rule_files(path.as_ref(), &mut files, &mut unreadable);
+        for (file, message) in unreadable {
+            self.read_errors.push(RuleError::new(&file, None, crate::error::RuleErrorKind::Read(message)));
+        }
+        for file in files {
+            let name = file.display().to_string();
+            match std::fs::read_to_string(&file) {
+                Ok(text) => self.sources.push((name, text)),
+                Err(error) => {
+                    let kind = crate::error::RuleErrorKind::Read(error.to_string());
+                    self.read_errors.push(RuleError::new(&name, None, kind));
+                }
+            }
+        }
+        self
+    }
+
+    /// Sets the values of the placeholder `%name%` for rules that use
+    /// `|expand`. Each value is a Sigma string (wildcards work), and a
+    /// field test matches when any of them does. A rule that uses a
+    /// placeholder without values fails to load.
+    pub fn placeholder<I, S>(mut self, name: impl Into<String>, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.placeholders.insert(name.into(), values.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Compiles every rule. A rule that fails is listed in
     /// [`Engine::errors`]; the others load.
     pub fn build(self) -> Engine {
-        let mut engine = Engine { limits: self.limits, ..Engine::default() };
+        let mut engine =
+            Engine { limits: self.limits, placeholders: self.placeholders, errors: self.read_errors, ..Engine::default() };
         if self.default_rules {
             for (name, yaml) in DEFAULT_RULES {
                 engine.add(name, yaml);
@@ -89,7 +138,9 @@ impl EngineBuilder {
         for (name, yaml) in &self.sources {
             engine.add(name, yaml);
         }
+        engine.apply_filters();
         engine.prefilter = prefilter::required_literals(&engine.rules).map(|literals| Prefilter::new(&literals));
+        engine.dispatch = Dispatch::new(&engine.rules);
         engine
     }
 }
@@ -110,16 +161,22 @@ impl Engine {
             self.errors.push(RuleError::new(name, None, over));
             return;
         }
-        for result in sigma::load(name, yaml, &mut self.fields) {
+        let mut context = Context { fields: &mut self.fields, placeholders: &self.placeholders };
+        for result in sigma::load(name, yaml, &mut context) {
             match result {
-                Ok(rule) if self.rules.len() >= self.limits.max_rules => {
+                Ok(Document::Rule(rule)) if self.rules.len() >= self.limits.max_rules => {
                     self.errors.push(RuleError::new(name, Some(&rule.id), self.rule_count_over()));
                 }
-                Ok(rule) => {
+                Ok(Document::Rule(mut rule)) => {
                     if let Gate::Never(reason) = &rule.gate {
                         self.notes.push(format!("{name} (rule {}): never matches Windows events: {reason}", rule.id));
                     }
+                    self.slots.assign(&mut rule.searches);
                     self.rules.push(rule);
+                }
+                Ok(Document::Filter(mut filter)) => {
+                    self.slots.assign(&mut filter.searches);
+                    self.filters.push(filter);
                 }
                 Err(error) => self.errors.push(error),
             }
@@ -145,6 +202,31 @@ impl Engine {
         &self.limits
     }
 
+    /// Applies every filter to the rules it names, once all documents are
+    /// loaded, so that the order of files does not matter.
+    fn apply_filters(&mut self) {
+        for filter in &self.filters {
+            let mut applied = 0;
+            for rule in self.rules.iter_mut().filter(|rule| filter.applies_to(rule)) {
+                filter.apply(rule);
+                applied += 1;
+            }
+            if applied == 0 {
+                self.notes.push(format!(
+                    "{} (filter {}): applies to no loaded rule of the same log source (rules: {})",
+                    filter.file,
+                    filter.label(),
+                    filter.rules.join(", ")
+                ));
+            }
+        }
+    }
+
+    /// The loaded filters; each has been applied to the rules it names.
+    pub fn filters(&self) -> &[Filter] {
+        &self.filters
+    }
+
     /// The loaded rules.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
@@ -166,13 +248,17 @@ impl Engine {
         self.prefilter.as_ref()
     }
 
-    /// Evaluates one event against every rule.
+    /// Evaluates one event against every rule whose gate admits it, and
+    /// returns the matches in rule order.
     pub fn evaluate(&self, event: &Event) -> Vec<Match> {
-        let view = View::new(event, &self.fields);
+        let view = View::new(event, &self.fields, self.slots.len());
         let key = EventKey::of(event);
-        self.rules
+        let mut candidates = Vec::new();
+        self.dispatch.candidates(event, &key, &mut candidates);
+        candidates
             .iter()
-            .filter(|rule| rule.gate.admits(event, &key) && rule.condition_matches(&view))
+            .map(|&index| &self.rules[index as usize])
+            .filter(|rule| rule.condition_matches(&view))
             .map(|rule| self.describe(rule, &view, &key))
             .collect()
     }
@@ -185,9 +271,9 @@ impl Engine {
         for search in &rule.searches {
             if let SearchBody::Maps(maps) = &search.body {
                 for test in maps.iter().flatten() {
-                    let name = self.fields.name(test.field);
-                    if let Some(value) = view.first_text(test.field) {
-                        fields.entry(name.to_string()).or_insert_with(|| value.to_string());
+                    let Some(field) = test.field else { continue };
+                    if let Some(value) = view.first_text(field) {
+                        fields.entry(self.fields.name(field).to_string()).or_insert_with(|| value.to_string());
                     }
                 }
             }
@@ -215,30 +301,30 @@ impl Engine {
     }
 
     /// Explains a matching search: for each field test of the first map that
-    /// matched, the value that matched and where.
-    fn reasons(&self, search: &sigma::detection::Search, view: &View) -> Vec<Reason> {
-        let SearchBody::Maps(maps) = &search.body else {
-            return vec![Reason {
-                selection: search.name.clone(),
-                field: String::new(),
-                modifiers: "keywords".to_string(),
-                needle: String::new(),
-                value: None,
-                start: None,
-                end: None,
-            }];
-        };
-        let Some(tests) = maps.iter().find(|tests| tests.iter().all(|test| test.matches(view))) else {
-            return Vec::new();
+    /// matched (or the keyword test), the value that matched and where.
+    fn reasons(&self, search: &Search, view: &View) -> Vec<Reason> {
+        let tests: &[FieldTest] = match &search.body {
+            SearchBody::Keywords(test) => std::slice::from_ref(test),
+            SearchBody::Maps(maps) => {
+                match maps.iter().find(|tests| tests.iter().all(|test| test.matches(view))) {
+                    Some(tests) => tests,
+                    None => return Vec::new(),
+                }
+            }
         };
         let mut reasons = Vec::new();
         for test in tests {
             let (field, modifiers) = test.key.split_once('|').unwrap_or((&test.key, ""));
+            if test.negate {
+                // A negated test matched because no value did: no span to show.
+                reasons.push(self.reason(&search.name, field, modifiers, test.values.first(), view, test.field));
+                continue;
+            }
             for value in &test.values {
-                if !view.field_matches(test.field, value) {
+                if !test.value_matches(view, value) {
                     continue;
                 }
-                reasons.push(self.reason(&search.name, field, modifiers, value, view, test.field));
+                reasons.push(self.reason(&search.name, field, modifiers, Some(value), view, test.field));
                 if !test.all {
                     break;
                 }
@@ -252,28 +338,60 @@ impl Engine {
         selection: &str,
         field: &str,
         modifiers: &str,
-        value: &ValueTest,
+        value: Option<&ValueTest>,
         view: &View,
-        id: sigma::detection::FieldId,
+        id: Option<FieldId>,
     ) -> Reason {
-        let (needle, span) = match value {
-            ValueTest::Null => ("null".to_string(), None),
-            ValueTest::Text { pattern, written } => {
-                let span = view
-                    .values_of(id)
-                    .filter_map(|index| view.event.fields()[index].value.as_deref())
-                    .find_map(|raw| pattern.find_span(raw).map(|span| (raw, span)));
-                (written.clone(), span)
-            }
+        let candidates: Vec<&str> = match id {
+            Some(id) => view.values_of(id).filter_map(|index| view.event.fields()[index].value.as_deref()).collect(),
+            None => view.event.fields().iter().filter_map(|field| field.value.as_deref()).collect(),
         };
+        let span = match value {
+            Some(ValueTest::Text { patterns, .. }) => candidates
+                .iter()
+                .find_map(|raw| patterns.iter().find_map(|pattern| pattern.find_span(raw)).map(|span| (*raw, span))),
+            Some(ValueTest::Regex { regex, .. }) => {
+                candidates.iter().find_map(|raw| regex.find(raw).map(|found| (*raw, (found.start(), found.end()))))
+            }
+            _ => None,
+        };
+        let fallback = id.and_then(|id| view.first_text(id));
         Reason {
             selection: selection.to_string(),
             field: field.to_string(),
-            modifiers: modifiers.to_string(),
-            needle,
-            value: span.map(|(raw, _)| raw.to_string()).or_else(|| view.first_text(id).map(str::to_string)),
+            modifiers: if id.is_none() && modifiers.is_empty() { "keywords".to_string() } else { modifiers.to_string() },
+            needle: value.map(|value| value.written().to_string()).unwrap_or_default(),
+            value: span.map(|(raw, _)| raw).or(fallback).map(str::to_string),
             start: span.map(|(_, (start, _))| start),
             end: span.map(|(_, (_, end))| end),
+        }
+    }
+}
+
+/// Lists the rule files under `path` (or `path` itself when it is a file),
+/// sorted so that loading order does not depend on the file system. A
+/// folder or file that cannot be read is added to `errors` with the reason,
+/// and the walk goes on.
+#[cfg(not(target_arch = "wasm32"))]
+fn collect_rule_files(path: &std::path::Path, files: &mut Vec<std::path::PathBuf>, errors: &mut Vec<(String, String)>) {
+    let failed = |error: std::io::Error| (path.display().to_string(), error.to_string());
+    if !path.is_dir() {
+        match std::fs::metadata(path) {
+            Ok(_) => files.push(path.to_path_buf()),
+            Err(error) => errors.push(failed(error)),
+        }
+        return;
+    }
+    let mut entries: Vec<std::path::PathBuf> = match std::fs::read_dir(path) {
+        Ok(listing) => listing.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect(),
+        Err(error) => return errors.push(failed(error)),
+    };
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect_rule_files(&entry, files, errors);
+        } else if entry.extension().is_some_and(|extension| extension == "yml" || extension == "yaml") {
+            files.push(entry);
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct RuleError {
 /// The reasons a rule can fail to load.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleErrorKind {
+    /// The file could not be read.
+    Read(String),
     /// The text is not valid YAML.
     Yaml(String),
     /// A required key is missing or empty.
@@ -27,6 +29,9 @@ pub enum RuleErrorKind {
     Unsupported { construct: String },
     /// The `condition` cannot be parsed or names an unknown search.
     Condition { condition: String, message: String },
+    /// A value uses a `%name%` placeholder (with `|expand`) that has no
+    /// configured values, so the rule cannot be evaluated.
+    Placeholder { name: String, context: String },
     /// A limit on rules was exceeded.
     Limit { limit: &'static str, value: usize, max: usize },
 }
@@ -39,11 +44,13 @@ impl RuleError {
     /// A short machine-readable name of the error kind.
     pub fn code(&self) -> &'static str {
         match self.kind {
+            RuleErrorKind::Read(_) => "read",
             RuleErrorKind::Yaml(_) => "yaml",
             RuleErrorKind::Missing(_) => "missing",
             RuleErrorKind::Invalid { .. } => "invalid",
             RuleErrorKind::Unsupported { .. } => "unsupported",
             RuleErrorKind::Condition { .. } => "condition",
+            RuleErrorKind::Placeholder { .. } => "placeholder",
             RuleErrorKind::Limit { .. } => "limit",
         }
     }
@@ -57,6 +64,7 @@ impl fmt::Display for RuleError {
         }
         write!(f, ": ")?;
         match &self.kind {
+            RuleErrorKind::Read(message) => write!(f, "cannot be read: {message}"),
             RuleErrorKind::Yaml(message) => write!(f, "invalid YAML: {message}"),
             RuleErrorKind::Missing(key) => write!(f, "missing required key '{key}'"),
             RuleErrorKind::Invalid { key, message } => write!(f, "invalid '{key}': {message}"),
@@ -64,6 +72,11 @@ impl fmt::Display for RuleError {
             RuleErrorKind::Condition { condition, message } => {
                 write!(f, "invalid condition '{condition}': {message}")
             }
+            RuleErrorKind::Placeholder { name, context } => write!(
+                f,
+                "{context}: placeholder %{name}% has no values configured; \
+                 set them with EngineBuilder::placeholder or the 'placeholders' engine option"
+            ),
             RuleErrorKind::Limit { limit, value, max } => {
                 write!(f, "{limit} is {value}, over the maximum of {max}")
             }

@@ -10,10 +10,13 @@
 //! | Winlogbeat/ECS | `process.hash.sha256`, `process.pe.imphash` on Event ID 1 | `Hashes` (rebuilt) |
 //! | Winlogbeat/ECS | `user.domain` and `user.name` on Event ID 1 | `User` (rebuilt) |
 //! | flat | `SourceImage` | `SourceImage` |
+//! | any, name with spaces | `Event.EventData.Threat Name` | `Threat Name` and `ThreatName` |
+//! | log-source map `fieldmappings` | `NewProcessName` in Security Event ID 4688 | `NewProcessName` and `Image` |
 
 use std::borrow::Cow;
 
 use crate::event::Event;
+use crate::logsource;
 
 /// Prefixes whose remainder is the Sigma name.
 const STRIPPED_PREFIXES: &[&str] = &[
@@ -64,6 +67,8 @@ pub fn sigma_name(path: &str) -> Cow<'_, str> {
     Cow::Borrowed(path)
 }
 
+const SYSMON_CHANNEL: &str = "microsoft-windows-sysmon/operational";
+
 /// ECS fields that Winlogbeat's Sysmon module moves out of `event_data`, by
 /// Sysmon Event ID: `(event id, ECS path, Sysmon name)`.
 const ECS_SYSMON: &[(u32, &str, &str)] = &[
@@ -105,32 +110,59 @@ const HASH_ALGORITHMS: &[(&str, &str)] = &[("SHA1", "sha1"), ("MD5", "md5"), ("S
 /// into `user.domain` and `user.name` and then deletes, by Event ID.
 const ECS_USER_EVENTS: &[u32] = &[1, 3];
 
-/// Field names the Security log uses for Sysmon's, per Event ID, as in
-/// SigmaHQ's log-source map (`process_creation` from Event ID 4688).
-const SECURITY_FIELDS: &[(u32, &str, &str)] =
-    &[(4688, "NewProcessName", "Image"), (4688, "ParentProcessName", "ParentImage")];
-
-/// Adds the Sysmon names of fields that arrived under another name, unless
-/// the event already has them.
+/// Adds the Sigma names of fields that arrived under another name, unless
+/// the event already has them:
+/// - a name with spaces (Defender's `Threat Name`) also as the name without
+///   them (`ThreatName`), the form Sigma rules use;
+/// - the log-source map's `fieldmappings` (`Image` for Security 4688's
+///   `NewProcessName`, `Signature` for Defender's `ThreatName`);
+/// - Winlogbeat's ECS names of Sysmon fields, and the `Hashes` and `User`
+///   fields it splits up.
 pub fn add_aliases(event: &mut Event) {
-    let Some(event_id) = event.event_id() else { return };
-    let security = event.get("Channel").is_some_and(|c| c.eq_ignore_ascii_case("Security"));
-    let table = if security { SECURITY_FIELDS } else { ECS_SYSMON };
-
-    let mut additions = Vec::new();
-    for &(id, from, to) in table {
-        if id == event_id && !event.has(to) {
-            if let Some(value) = event.get(from) {
-                additions.push((to, value.to_string()));
+    let mut additions: Vec<(String, Option<String>)> = Vec::new();
+    for field in event.fields() {
+        if field.name.contains(' ') {
+            let name: String = field.name.chars().filter(|c| *c != ' ').collect();
+            if !event.has(&name) && !additions.iter().any(|(added, _)| *added == name) {
+                additions.push((name, field.value.as_deref().map(str::to_string)));
             }
         }
     }
-    if !security {
-        additions.extend(rebuild_hashes(event, event_id).map(|hashes| ("Hashes", hashes)));
-        additions.extend(rebuild_user(event, event_id).map(|user| ("User", user)));
+    for (name, value) in additions.drain(..) {
+        event.push(&name, value.as_deref());
+    }
+
+    let Some(event_id) = event.event_id() else { return };
+    let channel = logsource::event_channel(event);
+    let mapped = logsource::field_mappings().iter().filter(|mapping| {
+        channel.as_ref().is_some_and(|channel| mapping.channels.contains(channel))
+            && (mapping.event_ids.is_empty() || mapping.event_ids.contains(&event_id))
+    });
+    let sysmon = channel.as_deref().is_none_or(|channel| channel == SYSMON_CHANNEL);
+    let ecs = ECS_SYSMON
+        .iter()
+        .filter(|(id, _, _)| sysmon && *id == event_id)
+        .map(|(_, from, to)| (*to, *from));
+    let pairs = mapped.map(|m| (m.sigma_name.as_str(), m.event_name.as_str())).chain(ecs);
+
+    let mut found: Vec<(&str, String)> = Vec::new();
+    for (sigma_name, event_name) in pairs {
+        if event.has(sigma_name) || found.iter().any(|(name, _)| *name == sigma_name) {
+            continue;
+        }
+        if let Some(value) = event.get(event_name) {
+            found.push((sigma_name, value.to_string()));
+        }
+    }
+    for (name, value) in found {
+        additions.push((name.to_string(), Some(value)));
+    }
+    if channel.as_deref() != Some("security") {
+        additions.extend(rebuild_hashes(event, event_id).map(|hashes| ("Hashes".to_string(), Some(hashes))));
+        additions.extend(rebuild_user(event, event_id).map(|user| ("User".to_string(), Some(user))));
     }
     for (name, value) in additions {
-        event.push(name, Some(&value));
+        event.push(&name, value.as_deref());
     }
 }
 
@@ -189,6 +221,36 @@ mod tests {
     }
 
     #[test]
+    fn names_with_spaces_get_their_sigma_name() {
+        let event = Event::from_json(&json!({
+            "Event": {
+                "System": {"EventID": 1119, "Channel": "Microsoft-Windows-Windows Defender/Operational"},
+                "EventData": {"Threat Name": "Tool:Win32/EICAR_Test_File", "Source Name": "Real-Time Protection"}
+            }
+        }))
+        .unwrap();
+        assert_eq!(event.get("ThreatName"), Some("Tool:Win32/EICAR_Test_File"));
+        assert_eq!(event.get("SourceName"), Some("Real-Time Protection"));
+        assert_eq!(event.get("Threat Name"), Some("Tool:Win32/EICAR_Test_File"));
+    }
+
+    #[test]
+    fn antivirus_field_mappings_apply_to_defender_detections() {
+        let event = Event::from_json(&json!({
+            "Channel": "Microsoft-Windows-Windows Defender/Operational", "EventID": 1116,
+            "Threat Name": "HackTool:Win64/Mimikatz", "Path": "file:_C:\\m.exe"
+        }))
+        .unwrap();
+        assert_eq!(event.get("Signature"), Some("HackTool:Win64/Mimikatz"));
+        assert_eq!(event.get("Filename"), Some("file:_C:\\m.exe"));
+        let other = Event::from_json(&json!({
+            "Channel": "Microsoft-Windows-Windows Defender/Operational", "EventID": 5001, "Path": "x"
+        }))
+        .unwrap();
+        assert_eq!(other.get("Filename"), None);
+    }
+
+    #[test]
     fn winlogbeat_split_fields_are_rebuilt() {
         let event = Event::from_json(&json!({
             "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": "1"},
@@ -218,5 +280,10 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(event.get("Image"), Some("C:\\x.exe"));
+        let sysmon = Event::from_json(&json!({
+            "Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 4688, "NewProcessName": "C:\\x.exe"
+        }))
+        .unwrap();
+        assert_eq!(sysmon.get("Image"), None);
     }
 }

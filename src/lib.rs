@@ -30,6 +30,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod dispatch;
 pub mod engine;
 pub mod error;
 pub mod event;

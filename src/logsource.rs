@@ -4,7 +4,9 @@
 //! Event IDs and a service (`process_access` is Event ID 10 of `sysmon`), and
 //! a service maps to channels (`sysmon` is
 //! `Microsoft-Windows-Sysmon/Operational`). An Event ID 10 from another
-//! channel is therefore not a `process_access` event.
+//! channel is therefore not a `process_access` event. The Windows services
+//! and category names of the Sigma taxonomy appendix that the map lacks
+//! (`dns-server`, `driver-framework`, `clipboard_capture`, ...) are added.
 
 use std::sync::OnceLock;
 
@@ -23,6 +25,17 @@ pub struct LogSource {
     pub category: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+}
+
+impl LogSource {
+    /// Reads a `logsource` map (absent keys stay `None`).
+    pub fn of(yaml: &Yaml) -> LogSource {
+        let text = |key: &str| match &yaml[key] {
+            Yaml::String(text) => Some(text.trim().to_string()).filter(|text| !text.is_empty()),
+            _ => None,
+        };
+        LogSource { product: text("product"), category: text("category"), service: text("service") }
+    }
 }
 
 /// Which events a rule is evaluated on.
@@ -133,12 +146,63 @@ struct Map {
     services: Vec<(String, Vec<String>)>,
 }
 
+#[derive(Clone)]
 struct CategoryEntry {
     category: String,
     event_ids: Vec<u32>,
     conditions: Vec<(String, Vec<String>)>,
     service: String,
+    /// `fieldmappings`: (Sigma name, name in these events).
+    field_mappings: Vec<(String, String)>,
 }
+
+/// Field names that differ in one log source: the map's `fieldmappings`,
+/// such as `Image` arriving as `NewProcessName` in Security Event ID 4688.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMapping {
+    /// Channel names, lower-cased.
+    pub channels: Vec<String>,
+    /// Event IDs the mapping applies to; empty for any.
+    pub event_ids: Vec<u32>,
+    /// The name rules use.
+    pub sigma_name: String,
+    /// The name the events of that source carry.
+    pub event_name: String,
+}
+
+/// Returns every field mapping of the bundled map's Windows entries.
+pub fn field_mappings() -> &'static [FieldMapping] {
+    static MAPPINGS: OnceLock<Vec<FieldMapping>> = OnceLock::new();
+    MAPPINGS.get_or_init(|| {
+        let map = map();
+        let mut mappings = Vec::new();
+        for entry in &map.categories {
+            let Some(channels) = map.service_channels(&entry.service) else { continue };
+            for (sigma_name, event_name) in &entry.field_mappings {
+                mappings.push(FieldMapping {
+                    channels: channels.clone(),
+                    event_ids: entry.event_ids.clone(),
+                    sigma_name: sigma_name.clone(),
+                    event_name: event_name.clone(),
+                });
+            }
+        }
+        mappings
+    })
+}
+
+/// Windows services of the Sigma taxonomy appendix (version 2.1) that
+/// SigmaHQ's map lacks, with their channels.
+const TAXONOMY_SERVICES: &[(&str, &str)] = &[
+    ("dns-server", "DNS Server"),
+    ("dns-server-analytic", "Microsoft-Windows-DNS-Server/Analytical"),
+    ("dns-server-audit", "Microsoft-Windows-DNS-Server/Audit"),
+    ("driver-framework", "Microsoft-Windows-DriverFrameworks-UserMode/Operational"),
+];
+
+/// Category names of the taxonomy appendix that SigmaHQ's map spells
+/// differently: (taxonomy name, map name).
+const TAXONOMY_CATEGORIES: &[(&str, &str)] = &[("clipboard_capture", "clipboard_change")];
 
 fn map() -> &'static Map {
     static MAP: OnceLock<Map> = OnceLock::new();
@@ -165,11 +229,19 @@ impl Map {
                 (entry["category"].as_str(), entry["rewrite"]["service"].as_str())
             {
                 let (event_ids, conditions) = conditions(&entry["conditions"]);
+                let field_mappings = match &entry["fieldmappings"] {
+                    Yaml::Hash(pairs) => pairs
+                        .iter()
+                        .filter_map(|(from, to)| Some((from.as_str()?.to_string(), to.as_str()?.to_string())))
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 map.categories.push(CategoryEntry {
                     category: category.to_string(),
                     event_ids,
                     conditions,
                     service: service.to_string(),
+                    field_mappings,
                 });
             } else if let (Some(service), Yaml::Array(sources)) = (entry["service"].as_str(), &entry["sources"]) {
                 let channels = sources
@@ -181,7 +253,27 @@ impl Map {
                 map.services.push((service.to_string(), channels));
             }
         }
+        map.add_taxonomy();
         map
+    }
+
+    /// Adds the taxonomy's services and category names that the map lacks.
+    fn add_taxonomy(&mut self) {
+        for (service, channel) in TAXONOMY_SERVICES {
+            if self.service_channels(service).is_none() {
+                self.services.push((service.to_string(), vec![channel.to_lowercase()]));
+            }
+        }
+        for (taxonomy_name, map_name) in TAXONOMY_CATEGORIES {
+            let known = self.categories.iter().any(|entry| entry.category == *taxonomy_name);
+            let renamed: Vec<CategoryEntry> = self
+                .categories
+                .iter()
+                .filter(|entry| !known && entry.category == *map_name)
+                .map(|entry| CategoryEntry { category: taxonomy_name.to_string(), ..entry.clone() })
+                .collect();
+            self.categories.extend(renamed);
+        }
     }
 
     fn service_channels(&self, service: &str) -> Option<Vec<String>> {
@@ -278,6 +370,69 @@ mod tests {
             sources[0].channels,
             vec!["microsoft-windows-powershell/operational".to_string(), "powershellcore/operational".to_string()]
         );
+    }
+
+    #[test]
+    fn field_mappings_come_from_the_map() {
+        let mappings = field_mappings();
+        let find = |sigma: &str| mappings.iter().find(|m| m.sigma_name == sigma).unwrap();
+        assert_eq!(find("Image").event_name, "NewProcessName");
+        assert_eq!(find("Image").channels, vec!["security".to_string()]);
+        assert_eq!(find("Image").event_ids, vec![4688]);
+        assert_eq!(find("ParentImage").event_name, "ParentProcessName");
+        assert_eq!(find("Signature").event_name, "ThreatName");
+        assert_eq!(find("Filename").event_name, "Path");
+        assert_eq!(find("Filename").channels, vec!["microsoft-windows-windows defender/operational".to_string()]);
+        assert!(find("Filename").event_ids.contains(&1116));
+    }
+
+    #[test]
+    fn antivirus_category_is_defender() {
+        let antivirus = LogSource { product: None, category: Some("antivirus".into()), service: None };
+        let Gate::Sources(sources) = Gate::resolve(&antivirus) else { panic!("not mapped") };
+        assert_eq!(sources[0].channels, vec!["microsoft-windows-windows defender/operational".to_string()]);
+        assert_eq!(sources[0].event_ids.len(), 12);
+    }
+
+    /// Every Windows category and service of the bundled map resolves to
+    /// channels.
+    #[test]
+    fn every_windows_map_entry_resolves() {
+        let documents = YamlLoader::load_from_str(MAP_YAML).unwrap();
+        let Yaml::Hash(entries) = &documents[0]["logsources"] else { panic!("no logsources") };
+        let mut checked = 0;
+        for entry in entries.values() {
+            let product = entry["product"].as_str().or(entry["rewrite"]["product"].as_str());
+            let logsource = LogSource {
+                product: product.map(str::to_string),
+                category: entry["category"].as_str().map(str::to_string),
+                service: entry["service"].as_str().map(str::to_string),
+            };
+            if product != Some("windows") || (logsource.category.is_none() && logsource.service.is_none()) {
+                continue;
+            }
+            assert!(matches!(Gate::resolve(&logsource), Gate::Sources(_)), "{logsource:?}");
+            checked += 1;
+        }
+        assert_eq!(checked, 86);
+    }
+
+    #[test]
+    fn taxonomy_services_and_names_resolve() {
+        let service = |name: &str| LogSource { product: Some("windows".into()), category: None, service: Some(name.into()) };
+        let Gate::Sources(sources) = Gate::resolve(&service("dns-server")) else { panic!("not mapped") };
+        assert_eq!(sources[0].channels, vec!["dns server".to_string()]);
+        let Gate::Sources(sources) = Gate::resolve(&service("driver-framework")) else { panic!("not mapped") };
+        assert_eq!(sources[0].channels, vec!["microsoft-windows-driverframeworks-usermode/operational".to_string()]);
+        let Gate::Sources(sources) = Gate::resolve(&category("clipboard_capture")) else { panic!("not mapped") };
+        assert_eq!(sources[0].event_ids, vec![24]);
+    }
+
+    #[test]
+    fn registry_add_needs_its_event_type() {
+        let Gate::Sources(sources) = Gate::resolve(&category("registry_add")) else { panic!("not mapped") };
+        assert_eq!(sources[0].event_ids, vec![12]);
+        assert_eq!(sources[0].conditions, vec![("EventType".to_string(), vec!["CreateKey".to_string()])]);
     }
 
     #[test]

@@ -87,6 +87,30 @@ pub fn tokenize(value: &str) -> Vec<Token> {
     tokens
 }
 
+/// Adds the `*` that an anchor implies at either end, unless already there.
+pub fn anchor_tokens(tokens: &mut Vec<Token>, anchor: Anchor) {
+    if matches!(anchor, Anchor::End | Anchor::Anywhere) && tokens.first() != Some(&Token::AnyRun) {
+        tokens.insert(0, Token::AnyRun);
+    }
+    if matches!(anchor, Anchor::Start | Anchor::Anywhere) && tokens.last() != Some(&Token::AnyRun) {
+        tokens.push(Token::AnyRun);
+    }
+}
+
+/// Joins adjacent literals, drops empty ones and collapses runs of `*`.
+fn normalize(tokens: Vec<Token>) -> Vec<Token> {
+    let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        match (out.last_mut(), token) {
+            (_, Token::Literal(text)) if text.is_empty() => {}
+            (Some(Token::Literal(previous)), Token::Literal(text)) => previous.push_str(&text),
+            (Some(Token::AnyRun), Token::AnyRun) => {}
+            (_, token) => out.push(token),
+        }
+    }
+    out
+}
+
 /// Where a value must sit in the field, from the rule's modifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
@@ -123,12 +147,15 @@ impl Pattern {
     /// must be given the folded value.
     pub fn new(value: &str, anchor: Anchor, cased: bool) -> Pattern {
         let mut tokens = tokenize(value);
-        if matches!(anchor, Anchor::End | Anchor::Anywhere) && tokens.first() != Some(&Token::AnyRun) {
-            tokens.insert(0, Token::AnyRun);
-        }
-        if matches!(anchor, Anchor::Start | Anchor::Anywhere) && tokens.last() != Some(&Token::AnyRun) {
-            tokens.push(Token::AnyRun);
-        }
+        anchor_tokens(&mut tokens, anchor);
+        Pattern::from_tokens(tokens, cased)
+    }
+
+    /// Compiles a value already split into literals and wildcards, such as
+    /// the output of a base64 or UTF-16 transformation. Adjacent literals
+    /// are joined and runs of `*` collapse into one.
+    pub fn from_tokens(tokens: Vec<Token>, cased: bool) -> Pattern {
+        let mut tokens = normalize(tokens);
         if !cased {
             for token in &mut tokens {
                 if let Token::Literal(text) = token {
@@ -172,7 +199,7 @@ impl Pattern {
             Shape::StartsWith(needle) => haystack.starts_with(&**needle).then_some((0, needle.len()))?,
             Shape::EndsWith(needle) => haystack
                 .ends_with(&**needle)
-                .then_some((haystack.len() - needle.len(), haystack.len()))?,
+                .then(|| (haystack.len() - needle.len(), haystack.len()))?,
             Shape::Contains(finder) => {
                 let start = finder.find(haystack.as_bytes())?;
                 (start, start + finder.needle().len())
@@ -446,5 +473,140 @@ mod tests {
         let value = "Viel ÄRGER heute";
         let (start, end) = pattern.find_span(value).unwrap();
         assert_eq!(&value[start..end], "ÄRGER");
+    }
+}
+
+/// The matcher against a plain reference: dynamic programming over the
+/// characters of the folded value, with `*` and `?` as Sigma defines them.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One character, `?` (any one) or `*` (any run) of the reference.
+    #[derive(Clone, Copy)]
+    enum Item {
+        Char(char),
+        One,
+        Run,
+    }
+
+    /// Folds one character at a time with Unicode's lower-case mapping.
+    fn reference_fold(text: &str, cased: bool) -> Vec<char> {
+        if cased {
+            text.chars().collect()
+        } else {
+            text.chars().flat_map(char::to_lowercase).collect()
+        }
+    }
+
+    fn reference_matches(tokens: &[Token], haystack: &str, cased: bool) -> bool {
+        let mut items = Vec::new();
+        for token in tokens {
+            match token {
+                Token::Literal(text) => items.extend(reference_fold(text, cased).into_iter().map(Item::Char)),
+                Token::AnyChar => items.push(Item::One),
+                Token::AnyRun => items.push(Item::Run),
+            }
+        }
+        let haystack = reference_fold(haystack, cased);
+
+        // matched[j]: the items so far match the first j characters.
+        let mut matched = vec![false; haystack.len() + 1];
+        matched[0] = true;
+        for item in items {
+            let mut next = vec![false; haystack.len() + 1];
+            for j in 0..=haystack.len() {
+                next[j] = match item {
+                    Item::Run => matched[j] || (j > 0 && next[j - 1]),
+                    Item::One => j > 0 && matched[j - 1],
+                    Item::Char(c) => j > 0 && matched[j - 1] && haystack[j - 1] == c,
+                };
+            }
+            matched = next;
+        }
+        matched[haystack.len()]
+    }
+
+    /// Pieces of rule values: mixed case, non-ASCII (with `İ` and `ß`,
+    /// whose lower case differs in length), wildcards and escapes.
+    fn value_piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "a", "A", "b", "B", "ä", "Ä", "ß", "σ", "Σ", "İ", "i", "é", "\\", "*", "?", "\\*", "\\?", "\\\\", "x.",
+        ])
+    }
+
+    fn haystack_char() -> impl Strategy<Value = char> {
+        prop::sample::select(vec!['a', 'A', 'b', 'B', 'ä', 'Ä', 'ß', 'σ', 'Σ', 'ς', 'İ', 'i', 'é', '*', '?', '\\', '.', 'x'])
+    }
+
+    fn anchor() -> impl Strategy<Value = Anchor> {
+        prop::sample::select(vec![Anchor::Whole, Anchor::Start, Anchor::End, Anchor::Anywhere])
+    }
+
+    /// A haystack that often contains the value: the value with its
+    /// wildcards replaced, between random text.
+    fn haystack_near(value: &str, fill: &[char], before: &[char], after: &[char]) -> String {
+        let mut haystack: String = before.iter().collect();
+        let mut fill = fill.iter().cycle();
+        for token in tokenize(value) {
+            match token {
+                Token::Literal(text) => haystack.push_str(&text),
+                Token::AnyChar => haystack.push(*fill.next().unwrap_or(&'x')),
+                Token::AnyRun => haystack.extend(fill.next()),
+            }
+        }
+        haystack.extend(after);
+        haystack
+    }
+
+    fn check(value: &str, anchor: Anchor, cased: bool, haystack: &str) -> Result<(), TestCaseError> {
+        let pattern = Pattern::new(value, anchor, cased);
+        let mut tokens = tokenize(value);
+        anchor_tokens(&mut tokens, anchor);
+        let expected = reference_matches(&tokens, haystack, cased);
+
+        prop_assert_eq!(pattern.matches(haystack, &fold(haystack)), expected);
+        let span = pattern.find_span(haystack);
+        prop_assert_eq!(span.is_some(), expected);
+        if let Some((start, end)) = span {
+            prop_assert!(start <= end && end <= haystack.len());
+            prop_assert!(haystack.is_char_boundary(start) && haystack.is_char_boundary(end));
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn matcher_agrees_with_reference_on_random_text(
+            pieces in prop::collection::vec(value_piece(), 0..7),
+            haystack in prop::collection::vec(haystack_char(), 0..14),
+            anchor in anchor(),
+            cased in any::<bool>(),
+        ) {
+            let value: String = pieces.concat();
+            let haystack: String = haystack.into_iter().collect();
+            check(&value, anchor, cased, &haystack)?;
+        }
+
+        #[test]
+        fn matcher_agrees_with_reference_near_matches(
+            pieces in prop::collection::vec(value_piece(), 1..7),
+            fill in prop::collection::vec(haystack_char(), 1..4),
+            before in prop::collection::vec(haystack_char(), 0..4),
+            after in prop::collection::vec(haystack_char(), 0..4),
+            anchor in anchor(),
+            cased in any::<bool>(),
+            upper in any::<bool>(),
+        ) {
+            let value: String = pieces.concat();
+            let mut haystack = haystack_near(&value, &fill, &before, &after);
+            if upper {
+                haystack = haystack.to_uppercase();
+            }
+            check(&value, anchor, cased, &haystack)?;
+        }
     }
 }

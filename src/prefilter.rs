@@ -4,7 +4,8 @@
 //! For each rule, [`required_literals`] derives a set of literals one of
 //! which every event the rule matches must contain. A rule set's prefilter
 //! is the union over its rules. One rule without such a set (a top-level
-//! `not`, a `null` test) turns the prefilter off for the whole set. Input
+//! `not`, a `null` or `|neq` test, a search of only regular expressions or
+//! numbers) turns the prefilter off for the whole set. Input
 //! that contains none of the literals cannot match and is skipped unparsed.
 //!
 //! The literals are chosen so that no export can hide them:
@@ -75,22 +76,30 @@ fn condition_literals(rule: &Rule, condition: &Condition) -> Option<Vec<String>>
 fn search_literals(body: &SearchBody) -> Option<Vec<String>> {
     match body {
         SearchBody::Maps(maps) => union(maps.iter().map(|tests| best(tests.iter().filter_map(field_literals)))),
-        SearchBody::Keywords(values) => union(values.iter().map(|value| value_literal(value).map(|l| vec![l]))),
+        SearchBody::Keywords(test) => field_literals(test),
     }
 }
 
 fn field_literals(test: &FieldTest) -> Option<Vec<String>> {
-    if test.all {
-        // Every value must match, so any single value's literal will do.
-        return best(test.values.iter().filter_map(|value| value_literal(value).map(|l| vec![l])));
+    if test.negate {
+        // `|neq` matches when no value does, even with the field absent.
+        return None;
     }
-    union(test.values.iter().map(|value| value_literal(value).map(|l| vec![l])))
+    if test.all {
+        // Every value must match, so any single value's literals will do.
+        return best(test.values.iter().filter_map(value_literals));
+    }
+    union(test.values.iter().map(value_literals))
 }
 
-fn value_literal(value: &ValueTest) -> Option<String> {
+/// Derives the literals of one value: one per variant of a string pattern
+/// (`windash`, `base64offset` and `expand` make several). Other value
+/// kinds (regular expressions, numbers, networks, `null`) require none.
+fn value_literals(value: &ValueTest) -> Option<Vec<String>> {
     match value {
-        ValueTest::Text { pattern, .. } => safe_piece(pattern.longest_literal()?),
-        #[allow(unreachable_patterns)]
+        ValueTest::Text { patterns, .. } => {
+            union(patterns.iter().map(|pattern| safe_piece(pattern.longest_literal()?).map(|literal| vec![literal])))
+        }
         _ => None,
     }
 }
@@ -268,6 +277,37 @@ mod tests {
         let yaml = "title: t\nid: n\nlogsource: {product: windows}\ndetection:\n  a: {Image: null}\n  condition: a\n";
         let engine = Engine::builder().default_rules(false).rule_text("n.yml", yaml).build();
         assert_eq!(required_literals(engine.rules()), None);
+    }
+
+    fn literals_of(detection: &str) -> Option<Vec<String>> {
+        let yaml = format!("title: t\nid: n\nlogsource: {{product: windows}}\ndetection:\n{detection}");
+        let engine = Engine::builder().default_rules(false).rule_text("n.yml", yaml).build();
+        assert_eq!(engine.errors(), &[]);
+        required_literals(engine.rules())
+    }
+
+    #[test]
+    fn neq_and_non_text_values_have_no_literal() {
+        assert_eq!(literals_of("  a: {Image|neq: 'werfault.exe'}\n  condition: a\n"), None);
+        assert_eq!(literals_of("  a: {Image|re: 'werfault\\.exe'}\n  condition: a\n"), None);
+        assert_eq!(literals_of("  a: {DestinationIp|cidr: '10.0.0.0/8'}\n  condition: a\n"), None);
+        // Another test of the same map still provides one.
+        assert_eq!(
+            literals_of("  a: {Image|neq: 'werfault.exe', CommandLine|contains: 'procdump'}\n  condition: a\n"),
+            Some(vec!["procdump".to_string()])
+        );
+    }
+
+    #[test]
+    fn every_variant_contributes_a_literal() {
+        let literals = literals_of("  a: {CommandLine|windash|contains: ' -dumpmode '}\n  condition: a\n").unwrap();
+        assert!(literals.contains(&" -dumpmode ".to_string()));
+        // JSON may escape `/`, and the other dashes are not ASCII, so those
+        // spellings keep the part after the dash.
+        assert!(literals.contains(&"dumpmode ".to_string()));
+        assert_eq!(literals.len(), 2);
+        let keywords = literals_of("  k:\n    - 'mimikatz'\n    - 'sekurlsa'\n  condition: k\n").unwrap();
+        assert_eq!(keywords, vec!["mimikatz".to_string(), "sekurlsa".to_string()]);
     }
 
     #[test]

@@ -216,16 +216,25 @@ struct EngineOptions {
     /// Reject the engine when any rule fails to load.
     strict: bool,
     limits: Limits,
+    /// Values of `%name%` placeholders for rules that use `|expand`, by
+    /// name without the `%`.
+    placeholders: Vec<(String, Vec<String>)>,
 }
 
-const ENGINE_OPTIONS: &[&str] = &["rules", "defaultRules", "strict", "limits"];
+const ENGINE_OPTIONS: &[&str] = &["rules", "defaultRules", "strict", "limits", "placeholders"];
 const LIMIT_OPTIONS: &[&str] = &["maxRecordBytes", "maxDepth", "maxRules", "maxRuleFileBytes", "maxRegexBytes"];
 
 impl EngineOptions {
     /// Reads the options object, rejecting unknown names (which would
     /// otherwise be ignored) and values of the wrong type.
     fn from_js(options: &JsValue) -> Result<EngineOptions, JsValue> {
-        let mut parsed = EngineOptions { rules: Vec::new(), default_rules: true, strict: false, limits: Limits::default() };
+        let mut parsed = EngineOptions {
+            rules: Vec::new(),
+            default_rules: true,
+            strict: false,
+            limits: Limits::default(),
+            placeholders: Vec::new(),
+        };
         if options.is_undefined() || options.is_null() {
             return Ok(parsed);
         }
@@ -234,6 +243,7 @@ impl EngineOptions {
         parsed.default_rules = boolean_option(&option(options, "defaultRules")?, "defaultRules", true)?;
         parsed.strict = boolean_option(&option(options, "strict")?, "strict", false)?;
         parsed.limits = limits_option(&option(options, "limits")?)?;
+        parsed.placeholders = placeholders_option(&option(options, "placeholders")?)?;
         Ok(parsed)
     }
 }
@@ -332,6 +342,35 @@ fn for_each_item(
     Ok(())
 }
 
+/// Reads `placeholders`: an object whose values are arrays of strings.
+fn placeholders_option(value: &JsValue) -> Result<Vec<(String, Vec<String>)>, JsValue> {
+    if value.is_undefined() {
+        return Ok(Vec::new());
+    }
+    if !value.is_object() || is_array(value) || is_bytes(value) {
+        let message = format!("Engine option 'placeholders' must be an object, found {}", describe_type(value));
+        return Err(invalid_option(&message));
+    }
+    let names = js_sys::Reflect::own_keys(value).map_err(|thrown| {
+        invalid_option(&format!("cannot list the Engine option 'placeholders': {}", thrown_message(&thrown)))
+    })?;
+    let mut placeholders = Vec::new();
+    for name in names.iter().filter_map(|name| name.as_string()) {
+        let label = format!("Engine option 'placeholders.{name}'");
+        let mut values = Vec::new();
+        for_each_item(&option(value, &name)?, &label, "invalid-options", |index, item| {
+            let Some(text) = item.as_string() else {
+                let message = format!("{label} must be an array of strings, found {} at index {index}", describe_type(&item));
+                return Err(invalid_option(&message));
+            };
+            values.push(text);
+            Ok(())
+        })?;
+        placeholders.push((name, values));
+    }
+    Ok(placeholders)
+}
+
 /// Reads `limits`: any of [`LIMIT_OPTIONS`], each a positive integer.
 fn limits_option(value: &JsValue) -> Result<Limits, JsValue> {
     let mut limits = Limits::default();
@@ -396,16 +435,20 @@ pub struct JsEngine {
 
 #[wasm_bindgen(js_class = Engine)]
 impl JsEngine {
-    /// Compiles `new Engine({ rules, defaultRules, strict, limits })`.
+    /// Compiles `new Engine({ rules, defaultRules, strict, limits, placeholders })`.
     /// `rules` is an array of YAML texts or `{ name, yaml }` objects.
     /// `defaultRules` (true unless set) adds the bundled rules. With
     /// `strict`, a rule that fails to load throws instead of being listed
     /// in `warnings`. `limits` sets any of `maxRecordBytes`, `maxDepth`,
-    /// `maxRules`, `maxRuleFileBytes` and `maxRegexBytes`.
+    /// `maxRules`, `maxRuleFileBytes` and `maxRegexBytes`. `placeholders`
+    /// gives the values of each `%name%` that rules using `|expand` refer to.
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_optional_param_type = "object | null")] options: JsValue) -> Result<JsEngine, JsValue> {
         let options = EngineOptions::from_js(&options)?;
         let mut builder = EngineBuilder::default().default_rules(options.default_rules).limits(options.limits);
+        for (name, values) in options.placeholders {
+            builder = builder.placeholder(name, values);
+        }
         for (name, yaml) in options.rules {
             builder = builder.rule_text(name, yaml);
         }

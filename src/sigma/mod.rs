@@ -6,23 +6,31 @@
 //! that cannot be compiled becomes a [`RuleError`] naming the file, the rule
 //! id and the construct; the other documents of the file still load.
 
+pub mod compare;
 pub mod condition;
 pub mod detection;
+pub mod filter;
 pub mod modifier;
+pub mod value;
 pub mod view;
+pub mod yaml;
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use crate::error::{RuleError, RuleErrorKind};
 use crate::logsource::{Gate, LogSource};
 use condition::Condition;
-use detection::{FieldTable, Search};
+use detection::{Context, DetectionError, Problem, Search};
+use filter::Filter;
 use view::View;
 
 /// A compiled Sigma rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
+    /// The optional unique `name` that filters and correlations may use
+    /// instead of the id.
+    pub name: Option<String>,
     pub title: String,
     /// `informational`, `low`, `medium`, `high` or `critical`; empty if unset.
     pub level: String,
@@ -36,6 +44,15 @@ pub struct Rule {
     pub gate: Gate,
     pub searches: Vec<Search>,
     pub condition: Condition,
+    /// Labels of the filters applied to the rule ([`Filter::label`]).
+    pub filters: Vec<String>,
+}
+
+/// A compiled Sigma document: a detection rule or a filter.
+#[derive(Debug, Clone)]
+pub enum Document {
+    Rule(Rule),
+    Filter(Filter),
 }
 
 /// Top-level keys that change what a rule matches and that this engine
@@ -43,24 +60,30 @@ pub struct Rule {
 const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
     ("action", "rule collections ('action: global' and friends)"),
     ("correlation", "correlation rules"),
-    ("filter", "filter rules"),
 ];
 
-/// Parses and compiles every rule document in `text`, read from `file`.
-pub fn load(file: &str, text: &str, fields: &mut FieldTable) -> Vec<Result<Rule, RuleError>> {
-    let documents = match YamlLoader::load_from_str(text) {
+/// Parses and compiles every document in `text`, read from `file`: rules,
+/// and filters (documents with a `filter` key).
+pub fn load(file: &str, text: &str, context: &mut Context) -> Vec<Result<Document, RuleError>> {
+    let documents = match yaml::load_documents(text) {
         Ok(documents) => documents,
-        Err(error) => return vec![Err(RuleError::new(file, None, RuleErrorKind::Yaml(error.to_string())))],
+        Err(message) => return vec![Err(RuleError::new(file, None, RuleErrorKind::Yaml(message)))],
     };
     documents
         .iter()
-        .filter(|document| !document.is_null())
-        .map(|document| compile(file, document, fields))
+        .filter(|document| !document.is_null() && !document.is_badvalue())
+        .map(|document| {
+            if document["filter"].is_badvalue() {
+                compile(file, document, context).map(Document::Rule)
+            } else {
+                filter::compile(file, document, context).map(Document::Filter)
+            }
+        })
         .collect()
 }
 
 /// Compiles one rule document.
-pub fn compile(file: &str, document: &Yaml, fields: &mut FieldTable) -> Result<Rule, RuleError> {
+pub fn compile(file: &str, document: &Yaml, context: &mut Context) -> Result<Rule, RuleError> {
     let id = text(&document["id"]);
     let error = |kind| RuleError::new(file, id.as_deref(), kind);
 
@@ -78,22 +101,13 @@ pub fn compile(file: &str, document: &Yaml, fields: &mut FieldTable) -> Result<R
         return Err(error(RuleErrorKind::Missing("detection")));
     }
 
-    let logsource = LogSource {
-        product: text(&document["logsource"]["product"]),
-        category: text(&document["logsource"]["category"]),
-        service: text(&document["logsource"]["service"]),
-    };
-    let searches = detection::compile_searches(detection, fields).map_err(|message| {
-        if message.contains("not supported") || message.contains("unknown modifier") {
-            error(RuleErrorKind::Unsupported { construct: message })
-        } else {
-            error(RuleErrorKind::Invalid { key: "detection".into(), message })
-        }
-    })?;
+    let logsource = LogSource::of(&document["logsource"]);
+    let searches = detection::compile_searches(detection, context).map_err(|e| error(detection_error(e)))?;
     let condition = compile_condition(&detection["condition"], &searches).map_err(error)?;
 
     Ok(Rule {
         id: id.clone().unwrap_or_default(),
+        name: text(&document["name"]),
         title,
         level: text(&document["level"]).unwrap_or_default(),
         status: text(&document["status"]).unwrap_or_default(),
@@ -105,7 +119,19 @@ pub fn compile(file: &str, document: &Yaml, fields: &mut FieldTable) -> Result<R
         file: file.to_string(),
         searches,
         condition,
+        filters: Vec::new(),
     })
+}
+
+fn detection_error(error: DetectionError) -> RuleErrorKind {
+    let DetectionError { context, problem } = error;
+    match problem {
+        Problem::Invalid(message) => RuleErrorKind::Invalid { key: "detection".into(), message: format!("{context}: {message}") },
+        Problem::Placeholder(name) => RuleErrorKind::Placeholder { name, context },
+        Problem::TooManyVariants(value) => {
+            RuleErrorKind::Limit { limit: "the number of value variants of one field test", value, max: value::MAX_VARIANTS }
+        }
+    }
 }
 
 /// Parses `condition`, which may be one expression or a list of them
@@ -117,7 +143,7 @@ fn compile_condition(yaml: &Yaml, searches: &[Search]) -> Result<Condition, Rule
             let kind = if message.contains("not supported") {
                 RuleErrorKind::Unsupported { construct: message }
             } else {
-                RuleErrorKind::Condition { condition: text.to_string(), message }
+                RuleErrorKind::Condition { condition: shortened(text), message }
             };
             kind
         })
@@ -132,6 +158,15 @@ fn compile_condition(yaml: &Yaml, searches: &[Search]) -> Result<Condition, Rule
             Ok(Condition::Or(parsed))
         }
         _ => Err(RuleErrorKind::Missing("condition")),
+    }
+}
+
+/// Shortens a condition for an error message to its first 120 characters.
+fn shortened(condition: &str) -> String {
+    const MAX_CHARS: usize = 120;
+    match condition.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => format!("{}…", &condition[..end]),
+        None => condition.to_string(),
     }
 }
 
@@ -190,10 +225,16 @@ impl Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use detection::FieldTable;
 
     fn load_one(text: &str) -> Result<Rule, RuleError> {
         let mut fields = FieldTable::default();
-        load("test.yml", text, &mut fields).remove(0)
+        let placeholders = value::Placeholders::new();
+        let mut context = Context { fields: &mut fields, placeholders: &placeholders };
+        match load("test.yml", text, &mut context).remove(0)? {
+            Document::Rule(rule) => Ok(rule),
+            Document::Filter(filter) => panic!("expected a rule, found filter {}", filter.title),
+        }
     }
 
     #[test]
@@ -206,15 +247,41 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_modifier_names_rule_and_modifier() {
+    fn invalid_modifier_names_rule_and_modifier() {
         let error = load_one(
-            "title: t\nid: abc\nlogsource: {product: windows}\ndetection:\n  sel:\n    CommandLine|re: 'x'\n  condition: sel\n",
+            "title: t\nid: abc\nlogsource: {product: windows}\ndetection:\n  sel:\n    CommandLine|bogus: 'x'\n  condition: sel\n",
         )
         .unwrap_err();
         assert_eq!(error.rule_id.as_deref(), Some("abc"));
         assert_eq!(
             error.to_string(),
-            "test.yml (rule abc): unsupported Sigma construct: search 'sel': 'CommandLine|re': modifier 're' is not supported yet"
+            "test.yml (rule abc): invalid 'detection': search 'sel': 'CommandLine|bogus': unknown modifier 'bogus'"
+        );
+    }
+
+    #[test]
+    fn look_around_fails_with_the_reason() {
+        let error = load_one(
+            "title: t\nid: abc\nlogsource: {product: windows}\ndetection:\n  sel:\n    CommandLine|re: 'a(?=b)'\n  condition: sel\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "test.yml (rule abc): invalid 'detection': search 'sel': 'CommandLine|re': regular expression 'a(?=b)' \
+             cannot be compiled: look-around, including look-ahead and look-behind, is not supported"
+        );
+    }
+
+    #[test]
+    fn placeholder_without_values_is_reported() {
+        let error = load_one(
+            "title: t\nid: abc\nlogsource: {product: windows}\ndetection:\n  sel:\n    User|expand: '%Admins%'\n  condition: sel\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "placeholder");
+        assert_eq!(
+            error.kind,
+            RuleErrorKind::Placeholder { name: "Admins".into(), context: "search 'sel': 'User|expand'".into() }
         );
     }
 
@@ -222,6 +289,17 @@ mod tests {
     fn missing_detection_and_bad_yaml() {
         assert_eq!(load_one("title: t\nid: x\n").unwrap_err().kind, RuleErrorKind::Missing("detection"));
         assert_eq!(load_one("title: [unclosed\n").unwrap_err().code(), "yaml");
+    }
+
+    #[test]
+    fn long_condition_is_shortened_in_errors() {
+        let condition = format!("{}a", "(".repeat(200));
+        let text = format!("title: t\nid: x\nlogsource: {{product: windows}}\ndetection:\n  a: {{X: y}}\n  condition: '{condition}'\n");
+        let RuleErrorKind::Condition { condition: shown, message } = load_one(&text).unwrap_err().kind else {
+            panic!("not a condition error")
+        };
+        assert_eq!(shown, format!("{}…", "(".repeat(120)));
+        assert!(message.contains("deeper than 64 levels"), "{message}");
     }
 
     #[test]

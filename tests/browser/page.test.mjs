@@ -323,8 +323,12 @@ test('keyboard opens picker and moves rows', async () => {
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'drop-zone');
 
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
-  await chooser.setFiles([EVTX, JSON_SAMPLE]);
+  // The listener turns on file chooser interception; a round trip to the
+  // page makes sure that is in place before Enter opens the chooser.
+  const chooser = new Promise((resolve) => page.once('filechooser', resolve));
+  await page.evaluate(() => document.readyState);
+  await page.keyboard.press('Enter');
+  await (await chooser).setFiles([EVTX, JSON_SAMPLE]);
   await page.waitForSelector('body[data-scan="idle"]', { state: 'attached' });
   assert.equal((await hitRows(page)).length, 2);
 

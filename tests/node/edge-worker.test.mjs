@@ -2,30 +2,25 @@
 // way a platform engineer would install it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 
-import { EDR_FREEZE, SAMPLE, installPackedPackage } from './helpers/package.mjs';
-import { freePort, startWorker, stopWorker } from './helpers/workerd.mjs';
+import { EDR_FREEZE, SAMPLE } from './helpers/package.mjs';
+import { startPackedWorker, stopPackedWorker } from './helpers/workerd.mjs';
 
 /** MAX_BODY_BYTES in examples/edge-worker/config.capnp. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-let project;
+let running;
 let worker;
 let base;
 
 before(async () => {
-  ({ project } = installPackedPackage({ prefix: 'sigma-edge-worker-' }));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  worker = await startWorker(project, port);
+  running = await startPackedWorker('sigma-edge-worker-');
+  ({ worker, base } = running);
 });
 
-after(async () => {
-  if (worker) await stopWorker(worker.child);
-  if (project) rmSync(project, { recursive: true, force: true });
-});
+after(() => stopPackedWorker(running));
 
 /** Sends a request and returns the status, headers and parsed JSON body. */
 async function request(path, init = {}) {

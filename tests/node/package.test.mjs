@@ -167,7 +167,7 @@ test('evaluate gives the same matches for object and string', () => {
 test('Engine lists rules, warnings and batches', () => {
   const custom = 'title: Mine\nid: mine-1\nlogsource: {product: windows, category: process_access}\n'
     + 'detection:\n  sel:\n    TargetImage|endswith: \\lsass.exe\n  condition: sel\n';
-  const broken = 'title: Broken\nid: broken-1\nlogsource: {product: windows}\ndetection:\n  sel:\n    Image|base64offset|contains: x\n  condition: sel\n';
+  const broken = 'title: Broken\nid: broken-1\ncorrelation:\n  type: event_count\n  rules: [mine-1]\n  timespan: 1h\n  condition: {gte: 5}\n';
   const engine = new sigma.Engine({ rules: [{ name: 'mine.yml', yaml: custom }, broken], defaultRules: false });
 
   assert.deepEqual(engine.rules().map((rule) => [rule.id, rule.file, rule.logsource.category]), [['mine-1', 'mine.yml', 'process_access']]);
@@ -176,6 +176,20 @@ test('Engine lists rules, warnings and batches', () => {
   const event = { EventID: 10, Channel: 'Microsoft-Windows-Sysmon/Operational', TargetImage: 'C:\\Windows\\System32\\lsass.exe' };
   const batches = engine.evaluateBatch([event, JSON.stringify(event), { EventID: 1 }]);
   assert.deepEqual(batches.map((matches) => matches.map((match) => match.ruleId)), [['mine-1'], ['mine-1'], []]);
+  engine.free();
+});
+
+test('Engine fills placeholders of expand rules', () => {
+  const rule = 'title: Admin logon\nid: admin-1\nlogsource: {product: windows, service: security}\n'
+    + "detection:\n  sel:\n    TargetUserName|expand: '%Administrators%'\n  condition: sel\n";
+  const unset = new sigma.Engine({ rules: [rule], defaultRules: false });
+  assert.deepEqual(unset.warnings.map((warning) => warning.code), ['placeholder']);
+  unset.free();
+
+  const engine = new sigma.Engine({ rules: [rule], defaultRules: false, placeholders: { Administrators: ['adm_*'] } });
+  assert.deepEqual(engine.warnings, []);
+  const matches = engine.evaluate({ EventID: 4624, Channel: 'Security', TargetUserName: 'ADM_alice' });
+  assert.deepEqual(matches.map((match) => match.ruleId), ['admin-1']);
   engine.free();
 });
 

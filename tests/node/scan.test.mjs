@@ -69,10 +69,10 @@ test('scan exits 2 on unreadable files and still scans the others', () => {
 
 test('scan reports a bad rule and exits 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sigma-edge-rules-'));
-  writeFileSync(join(dir, 'bad.yml'), 'title: Bad\nid: bad-1\nlogsource: {product: windows}\ndetection:\n  sel:\n    Image|base64offset|contains: x\n  condition: sel\n');
+  writeFileSync(join(dir, 'bad.yml'), 'title: Bad\nid: bad-1\nlogsource: {product: windows}\ndetection:\n  sel:\n    Image|bogus|contains: x\n  condition: sel\n');
   const { status, stderr } = scan(['--rules', dir]);
   assert.equal(status, 2);
-  assert.match(stderr, /bad\.yml \(rule bad-1\): unsupported Sigma construct/);
+  assert.match(stderr, /bad\.yml \(rule bad-1\): invalid 'detection': search 'sel': 'Image\|bogus\|contains': unknown modifier 'bogus'/);
 });
 
 function damagedNdjson() {

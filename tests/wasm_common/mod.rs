@@ -129,8 +129,31 @@ fn unknown_engine_option_is_a_type_error() {
     assert_eq!(String::from(error.name()), "TypeError");
     assert_eq!(
         String::from(error.message()),
-        "unknown Engine option 'rule'; the options are rules, defaultRules, strict, limits"
+        "unknown Engine option 'rule'; the options are rules, defaultRules, strict, limits, placeholders"
     );
+}
+
+#[wasm_bindgen_test]
+fn placeholders_option_fills_expand() {
+    let rule = "title: Admin logon\nid: admin-logon\nlogsource: {product: windows, service: security}\n\
+                detection:\n  selection:\n    TargetUserName|expand: '%Administrators%'\n  condition: selection\n";
+    let settings = js_sys::Object::new();
+    let rules = Array::new();
+    rules.push(&rule.into());
+    Reflect::set(&settings, &"rules".into(), &rules).unwrap();
+    Reflect::set(&settings, &"defaultRules".into(), &false.into()).unwrap();
+
+    let unset = JsEngine::new(settings.clone().into()).unwrap();
+    let warnings = Array::from(&unset.warnings().unwrap());
+    assert_eq!(text(&warnings.get(0), "code"), "placeholder");
+
+    Reflect::set(&settings, &"placeholders".into(), &options(r#"{"Administrators": ["adm_*", "root"]}"#)).unwrap();
+    let engine = JsEngine::new(settings.into()).unwrap();
+    assert_eq!(Array::from(&engine.warnings().unwrap()).length(), 0);
+    let event = r#"{"EventID": 4624, "Channel": "Security", "TargetUserName": "ADM_alice"}"#;
+    assert_eq!(matches_of(engine.evaluate(event.into()).unwrap()).length(), 1);
+    let other = r#"{"EventID": 4624, "Channel": "Security", "TargetUserName": "bob"}"#;
+    assert_eq!(matches_of(engine.evaluate(other.into()).unwrap()).length(), 0);
 }
 
 #[wasm_bindgen_test]

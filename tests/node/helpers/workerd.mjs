@@ -1,11 +1,11 @@
 // Starts the example edge worker in workerd on 127.0.0.1, from a project that
 // installed the packed package, and stops it again.
 import { spawn } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-import { root } from './package.mjs';
+import { installPackedPackage, root } from './package.mjs';
 
 export const WORKERD = join(root, 'node_modules/.bin/workerd');
 const EXAMPLE = join(root, 'examples/edge-worker');
@@ -65,6 +65,34 @@ export async function startWorker(project, port) {
       throw new Error(`workerd did not respond 200 to GET /rules within 30 s:\n${output.text}`);
     }
   }
+}
+
+/**
+ * Installs the packed package into a new project named with `prefix` and
+ * starts the example worker there on a free port. Resolves with the
+ * project folder, the worker (as `startWorker` gives it) and the base URL.
+ * @param {string} prefix
+ */
+export async function startPackedWorker(prefix) {
+  const { project } = installPackedPackage({ prefix });
+  try {
+    const port = await freePort();
+    const worker = await startWorker(project, port);
+    return { project, worker, base: `http://127.0.0.1:${port}` };
+  } catch (error) {
+    rmSync(project, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Stops a worker started by `startPackedWorker` and deletes its project.
+ * @param {{ project: string, worker: { child: import('node:child_process').ChildProcess } } | undefined} running
+ */
+export async function stopPackedWorker(running) {
+  if (running === undefined) return;
+  await stopWorker(running.worker.child);
+  rmSync(running.project, { recursive: true, force: true });
 }
 
 /** Stops a workerd process started by `startWorker` and waits for it to exit. */
