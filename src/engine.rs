@@ -194,7 +194,8 @@ impl Engine {
     }
 
     fn rule_count_over(&self) -> RuleErrorKind {
-        RuleErrorKind::Limit { limit: limits::RULE_COUNT, value: self.rules.len() + 1, max: self.limits.max_rules }
+        let (value, max) = (self.rules.len() as u64 + 1, self.limits.max_rules as u64);
+        RuleErrorKind::Limit { limit: limits::RULE_COUNT, value, max }
     }
 
     /// The limits the engine was built with, which its scanners apply.

@@ -32,8 +32,9 @@ pub enum RuleErrorKind {
     /// A value uses a `%name%` placeholder (with `|expand`) that has no
     /// configured values, so the rule cannot be evaluated.
     Placeholder { name: String, context: String },
-    /// A limit on rules was exceeded.
-    Limit { limit: &'static str, value: usize, max: usize },
+    /// A limit on rules was exceeded. The numbers are `u64` because a
+    /// count can pass `usize::MAX` on wasm32 (aliases in YAML).
+    Limit { limit: &'static str, value: u64, max: u64 },
 }
 
 impl RuleError {

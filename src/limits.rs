@@ -72,8 +72,8 @@ pub const RULE_COUNT: &str = "the number of rules (maxRules)";
 pub struct RuleFileLimit {
     /// The limited quantity, with the option that sets it.
     pub limit: &'static str,
-    pub value: usize,
-    pub max: usize,
+    pub value: u64,
+    pub max: u64,
 }
 
 /// Checks a rule file against the limits that must hold before its YAML
@@ -85,7 +85,7 @@ pub struct RuleFileLimit {
 /// passes, so that the loader reports the syntax error.
 pub fn check_rule_file(text: &str, limits: &Limits) -> Result<(), RuleFileLimit> {
     if text.len() > limits.max_rule_file_bytes {
-        return Err(RuleFileLimit { limit: RULE_FILE_BYTES, value: text.len(), max: limits.max_rule_file_bytes });
+        return Err(RuleFileLimit { limit: RULE_FILE_BYTES, value: text.len() as u64, max: limits.max_rule_file_bytes as u64 });
     }
     let mut parser = Parser::new_from_str(text);
     let mut shape = YamlShape::default();
@@ -96,12 +96,11 @@ pub fn check_rule_file(text: &str, limits: &Limits) -> Result<(), RuleFileLimit>
         }
         shape.add(event);
         if shape.max_depth > limits.max_depth {
-            return Err(RuleFileLimit { limit: YAML_DEPTH, value: shape.max_depth, max: limits.max_depth });
+            return Err(RuleFileLimit { limit: YAML_DEPTH, value: shape.max_depth as u64, max: limits.max_depth as u64 });
         }
     }
     if shape.alias_nodes > MAX_ALIAS_NODES {
-        let value = usize::try_from(shape.alias_nodes).unwrap_or(usize::MAX);
-        return Err(RuleFileLimit { limit: YAML_ALIAS_NODES, value, max: MAX_ALIAS_NODES as usize });
+        return Err(RuleFileLimit { limit: YAML_ALIAS_NODES, value: shape.alias_nodes, max: MAX_ALIAS_NODES });
     }
     Ok(())
 }
@@ -179,7 +178,7 @@ mod tests {
         assert_eq!(error.max, 10_000);
         // Levels 1 to 9 add 10 aliases each, of 11, 111, ... nodes.
         let expected: u64 = (1..=9u32).map(|level| 10 * (10u64.pow(level + 1) - 1) / 9).sum();
-        assert_eq!(error.value as u64, expected);
+        assert_eq!(error.value, expected);
     }
 
     #[test]

@@ -128,9 +128,11 @@ fn detection_error(error: DetectionError) -> RuleErrorKind {
     match problem {
         Problem::Invalid(message) => RuleErrorKind::Invalid { key: "detection".into(), message: format!("{context}: {message}") },
         Problem::Placeholder(name) => RuleErrorKind::Placeholder { name, context },
-        Problem::TooManyVariants(value) => {
-            RuleErrorKind::Limit { limit: "the number of value variants of one field test", value, max: value::MAX_VARIANTS }
-        }
+        Problem::TooManyVariants(value) => RuleErrorKind::Limit {
+            limit: "the number of value variants of one field test",
+            value: value as u64,
+            max: value::MAX_VARIANTS as u64,
+        },
     }
 }
 
