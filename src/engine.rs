@@ -161,7 +161,8 @@ impl Engine {
             self.errors.push(RuleError::new(name, None, over));
             return;
         }
-        let mut context = Context { fields: &mut self.fields, placeholders: &self.placeholders };
+        let max_regex_bytes = self.limits.max_regex_bytes;
+        let mut context = Context { fields: &mut self.fields, placeholders: &self.placeholders, max_regex_bytes };
         for result in sigma::load(name, yaml, &mut context) {
             match result {
                 Ok(Document::Rule(rule)) if self.rules.len() >= self.limits.max_rules => {

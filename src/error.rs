@@ -35,6 +35,9 @@ pub enum RuleErrorKind {
     /// A limit on rules was exceeded. The numbers are `u64` because a
     /// count can pass `usize::MAX` on wasm32 (aliases in YAML).
     Limit { limit: &'static str, value: u64, max: u64 },
+    /// A `|re` regular expression whose compiled program would be larger
+    /// than the `maxRegexBytes` limit of `max` bytes.
+    RegexTooLarge { context: String, regex: String, max: u64 },
 }
 
 impl RuleError {
@@ -52,7 +55,7 @@ impl RuleError {
             RuleErrorKind::Unsupported { .. } => "unsupported",
             RuleErrorKind::Condition { .. } => "condition",
             RuleErrorKind::Placeholder { .. } => "placeholder",
-            RuleErrorKind::Limit { .. } => "limit",
+            RuleErrorKind::Limit { .. } | RuleErrorKind::RegexTooLarge { .. } => "limit",
         }
     }
 }
@@ -81,6 +84,10 @@ impl fmt::Display for RuleError {
             RuleErrorKind::Limit { limit, value, max } => {
                 write!(f, "{limit} is {value}, over the maximum of {max}")
             }
+            RuleErrorKind::RegexTooLarge { context, regex, max } => write!(
+                f,
+                "{context}: regular expression '{regex}' compiles to more than the maxRegexBytes limit of {max} bytes"
+            ),
         }
     }
 }

@@ -36,7 +36,9 @@ pub struct Limits {
     pub max_rule_file_bytes: usize,
     /// The largest compiled program of one regular expression (the `|re`
     /// modifier), in bytes, as `regex::RegexBuilder::size_limit` counts
-    /// it. Default: 1 MiB.
+    /// it. A larger one fails to load. Default: 10 MiB, the `regex`
+    /// crate's own default. One Unicode `.` or `\w` takes kilobytes, so
+    /// SigmaHQ's `CommandLine|re: '.{1000,}'` needs more than 1 MiB.
     pub max_regex_bytes: usize,
 }
 
@@ -47,7 +49,7 @@ impl Default for Limits {
             max_depth: 64,
             max_rules: 10_000,
             max_rule_file_bytes: 1024 * 1024,
-            max_regex_bytes: 1024 * 1024,
+            max_regex_bytes: 10 * 1024 * 1024,
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use sigma_edge::{Engine, Limits, RuleErrorKind, Scanner, Summary, Warning};
+use sigma_edge::{Engine, Event, Limits, RuleErrorKind, Scanner, Summary, Warning};
 
 const EDR_FREEZE: &str = "387df17d-3b04-448f-8669-9e7fd5e5fd8c";
 
@@ -47,7 +47,7 @@ fn defaults_are_documented_values() {
     assert_eq!(limits.max_depth, 64);
     assert_eq!(limits.max_rules, 10_000);
     assert_eq!(limits.max_rule_file_bytes, 1024 * 1024);
-    assert_eq!(limits.max_regex_bytes, 1024 * 1024);
+    assert_eq!(limits.max_regex_bytes, 10 * 1024 * 1024);
 }
 
 #[test]
@@ -194,4 +194,83 @@ fn deeply_nested_rule_is_rejected() {
         engine.errors()[0].to_string(),
         "deep.yml: the YAML nesting depth (maxDepth) is 65, over the maximum of 64"
     );
+}
+
+/// Returns a rule file whose rule `id` tests `CommandLine|re: 'pattern'`.
+fn regex_rule(id: &str, pattern: &str) -> String {
+    format!(
+        "title: {id}\nid: {id}\nlogsource: {{product: windows}}\n\
+         detection:\n  sel:\n    CommandLine|re: '{pattern}'\n  condition: sel\n"
+    )
+}
+
+/// Returns the ids of the rules that match an event with `command_line`.
+fn regex_matches(engine: &Engine, command_line: &str) -> Vec<String> {
+    let event = Event::from_json(&serde_json::json!({ "EventID": 1, "CommandLine": command_line })).unwrap();
+    engine.evaluate(&event).into_iter().map(|found| found.rule_id).collect()
+}
+
+/// Each pattern takes time exponential in the length of the text in a
+/// backtracking engine when the text almost matches. The `regex` crate
+/// matches in time linear in the text, so each evaluation of a
+/// 100,000-character value below finishes; a backtracking engine would not.
+#[test]
+fn catastrophic_regex_runs_in_linear_time() {
+    let patterns = [("nested-plus", "^(a+)+$"), ("alternation", "^(a|aa)+$"), ("optional", "^(a|a?)+$"), ("doubled", "(x+x+)+y")];
+    let mut builder = Engine::builder().default_rules(false);
+    for (id, pattern) in patterns {
+        builder = builder.rule_text(format!("{id}.yml"), regex_rule(id, pattern));
+    }
+    let engine = builder.build();
+    assert_eq!(engine.errors(), &[]);
+    assert_eq!(engine.rules().len(), 4);
+
+    let long_a = "a".repeat(100_000);
+    let long_x = "x".repeat(100_000);
+    assert_eq!(regex_matches(&engine, &format!("{long_a}!")), Vec::<String>::new());
+    assert_eq!(regex_matches(&engine, &long_a), ["nested-plus", "alternation", "optional"]);
+    assert_eq!(regex_matches(&engine, &long_x), Vec::<String>::new());
+    assert_eq!(regex_matches(&engine, &format!("{long_x}y")), ["doubled"]);
+}
+
+#[test]
+fn regex_over_size_limit_fails_to_load() {
+    let limits = Limits { max_regex_bytes: 10_000, ..Limits::default() };
+    let engine = Engine::builder()
+        .default_rules(false)
+        .limits(limits)
+        .rule_text("small.yml", regex_rule("small", "a{100}"))
+        .rule_text("large.yml", regex_rule("large", "a{1000}"))
+        .build();
+    let loaded: Vec<&str> = engine.rules().iter().map(|rule| rule.id.as_str()).collect();
+    assert_eq!(loaded, ["small"]);
+    assert_eq!(engine.errors().len(), 1);
+    let error = &engine.errors()[0];
+    assert_eq!(error.code(), "limit");
+    assert_eq!(
+        error.to_string(),
+        "large.yml (rule large): search 'sel': 'CommandLine|re': regular expression 'a{1000}' compiles to more \
+         than the maxRegexBytes limit of 10000 bytes"
+    );
+    assert_eq!(regex_matches(&engine, &"a".repeat(100)), ["small"]);
+}
+
+/// The default limit takes SigmaHQ's longest pattern, `.{1000,}`, but not
+/// a hundred times as many characters.
+#[test]
+fn regex_default_size_limit() {
+    let engine = Engine::builder()
+        .default_rules(false)
+        .rule_text("long.yml", regex_rule("long", ".{1000,}"))
+        .rule_text("longer.yml", regex_rule("longer", ".{100000}"))
+        .build();
+    let loaded: Vec<&str> = engine.rules().iter().map(|rule| rule.id.as_str()).collect();
+    assert_eq!(loaded, ["long"]);
+    assert_eq!(
+        engine.errors()[0].to_string(),
+        "longer.yml (rule longer): search 'sel': 'CommandLine|re': regular expression '.{100000}' compiles to more \
+         than the maxRegexBytes limit of 10485760 bytes"
+    );
+    assert_eq!(regex_matches(&engine, &"é".repeat(1000)), ["long"]);
+    assert_eq!(regex_matches(&engine, &"é".repeat(999)), Vec::<String>::new());
 }

@@ -287,6 +287,7 @@ fn reason_group(error: &RuleError) -> String {
         RuleErrorKind::Condition { message, .. } => format!("invalid condition: {}", without_quoted(message)),
         RuleErrorKind::Placeholder { .. } => "a placeholder has no values configured".to_string(),
         RuleErrorKind::Limit { limit, .. } => format!("over the limit on {limit}"),
+        RuleErrorKind::RegexTooLarge { .. } => "over the limit on the compiled size of a regular expression".to_string(),
     }
 }
 

@@ -62,6 +62,9 @@ impl FieldTable {
 pub struct Context<'a> {
     pub fields: &'a mut FieldTable,
     pub placeholders: &'a Placeholders,
+    /// The largest compiled program of one `|re` expression, in bytes
+    /// (`Limits::max_regex_bytes`).
+    pub max_regex_bytes: usize,
 }
 
 /// One named search of a rule's `detection`.
@@ -208,6 +211,8 @@ pub enum Problem {
     /// A value expands into more variants than
     /// [`value::MAX_VARIANTS`].
     TooManyVariants(usize),
+    /// A `|re` expression (as written) compiles to more than `max` bytes.
+    RegexTooLarge { regex: String, max: usize },
 }
 
 impl DetectionError {
@@ -336,7 +341,10 @@ fn compile_value(value: &Yaml, modifiers: &Modifiers, keyword: bool, context: &m
 
     match modifiers.kind {
         ValueKind::Text => compile_text(&written, modifiers, keyword, cased, context.placeholders),
-        ValueKind::Regex => compile_regex(&written, modifiers, keyword).map(|regex| ValueTest::Regex { regex, written }),
+        ValueKind::Regex => {
+            let regex = compile_regex(&written, modifiers, keyword, context.max_regex_bytes)?;
+            Ok(ValueTest::Regex { regex, written })
+        }
         ValueKind::Cidr => {
             let network = Network::parse(&written).map_err(Problem::Invalid)?;
             Ok(ValueTest::Cidr { network, written })
@@ -400,8 +408,10 @@ fn compile_text(
 
 /// Compiles `|re` with its flags. `startswith` and `endswith` anchor the
 /// expression at the start or end of the value; without them it may match
-/// anywhere, which is what `contains` requests explicitly.
-fn compile_regex(written: &str, modifiers: &Modifiers, keyword: bool) -> Result<Regex, Problem> {
+/// anywhere, which is what `contains` requests explicitly. The `regex`
+/// crate matches in time linear in the text, so only the size of the
+/// compiled program needs a bound: `max_bytes`.
+fn compile_regex(written: &str, modifiers: &Modifiers, keyword: bool, max_bytes: usize) -> Result<Regex, Problem> {
     if has_unicode_property(written) {
         // The property tables are left out of the build to keep the wasm
         // module small (see Cargo.toml). Rejecting here keeps every build
@@ -421,8 +431,12 @@ fn compile_regex(written: &str, modifiers: &Modifiers, keyword: bool) -> Result<
         .case_insensitive(flag(RegexFlag::IgnoreCase))
         .multi_line(flag(RegexFlag::MultiLine))
         .dot_matches_new_line(flag(RegexFlag::DotAll))
+        .size_limit(max_bytes)
         .build()
-        .map_err(|error| Problem::Invalid(format!("regular expression '{written}' cannot be compiled: {}", regex_reason(&error))))
+        .map_err(|error| match error {
+            regex::Error::CompiledTooBig(_) => Problem::RegexTooLarge { regex: written.to_string(), max: max_bytes },
+            _ => Problem::Invalid(format!("regular expression '{written}' cannot be compiled: {}", regex_reason(&error))),
+        })
 }
 
 /// Tests whether a regular expression uses `\p` or `\P` (a Unicode property

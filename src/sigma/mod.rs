@@ -133,6 +133,7 @@ fn detection_error(error: DetectionError) -> RuleErrorKind {
             value: value as u64,
             max: value::MAX_VARIANTS as u64,
         },
+        Problem::RegexTooLarge { regex, max } => RuleErrorKind::RegexTooLarge { context, regex, max: max as u64 },
     }
 }
 
@@ -232,7 +233,8 @@ mod tests {
     fn load_one(text: &str) -> Result<Rule, RuleError> {
         let mut fields = FieldTable::default();
         let placeholders = value::Placeholders::new();
-        let mut context = Context { fields: &mut fields, placeholders: &placeholders };
+        let max_regex_bytes = crate::limits::Limits::default().max_regex_bytes;
+        let mut context = Context { fields: &mut fields, placeholders: &placeholders, max_regex_bytes };
         match load("test.yml", text, &mut context).remove(0)? {
             Document::Rule(rule) => Ok(rule),
             Document::Filter(filter) => panic!("expected a rule, found filter {}", filter.title),

@@ -303,3 +303,23 @@ fn wrong_argument_types_are_type_errors() {
     let summary = get(&scanner.finish().unwrap(), "summary");
     assert_eq!(get(&summary, "matches").as_f64(), Some(1.0));
 }
+
+#[wasm_bindgen_test]
+fn limits_option_bounds_regex_size() {
+    let rule = "title: t\nid: large\nlogsource: {product: windows}\n\
+                detection:\n  sel:\n    CommandLine|re: 'a{1000}'\n  condition: sel\n";
+    let settings = options(r#"{"defaultRules": false, "limits": {"maxRegexBytes": 10000}}"#);
+    let rules = Array::new();
+    rules.push(&rule.into());
+    Reflect::set(&settings, &"rules".into(), &rules).unwrap();
+    let engine = JsEngine::new(settings).unwrap();
+    let warnings = Array::from(&engine.warnings().unwrap());
+    assert_eq!(warnings.length(), 1);
+    assert_eq!(text(&warnings.get(0), "code"), "limit");
+    assert_eq!(
+        text(&warnings.get(0), "message"),
+        "rules[0] (rule large): search 'sel': 'CommandLine|re': regular expression 'a{1000}' compiles to more \
+         than the maxRegexBytes limit of 10000 bytes"
+    );
+    assert_eq!(Array::from(&engine.rules().unwrap()).length(), 0);
+}
