@@ -54,7 +54,7 @@ export class Engine {
   /** @type {glue.Engine | null} */
   #engine;
 
-  /** @param {{ rules?: Array<string | { name: string, yaml: string }>, defaultRules?: boolean, strict?: boolean, placeholders?: Record<string, string[]> }} [options] */
+  /** @param {{ rules?: Array<string | { name: string, yaml: string }>, defaultRules?: boolean, strict?: boolean, placeholders?: Record<string, string[]>, limits?: import('./index.js').Limits }} [options] */
   constructor(options) {
     assertReady();
     try {

@@ -28,6 +28,29 @@ export interface EngineOptions {
    * `placeholder`). Default: none.
    */
   placeholders?: Record<string, string[]>;
+  /** Bounds on what one record or rule may cost. Each is an integer from 1 to 2^32 - 1. */
+  limits?: Limits;
+}
+
+/**
+ * Bounds on records and rules. A record over a limit is skipped with a
+ * warning that names the limit; a rule over one fails to load with code
+ * `limit`.
+ */
+export interface Limits {
+  /**
+   * The largest record a scan buffers (one JSON value, XML event or CSV row),
+   * and the largest event JSON text `evaluate` takes, in bytes. Default: 16 MiB.
+   */
+  maxRecordBytes?: number;
+  /** The deepest nesting of a JSON event, of an XML event's elements and of rule YAML. Default: 64. */
+  maxDepth?: number;
+  /** The maximum number of rules of one engine, the bundled ones included. Default: 10,000. */
+  maxRules?: number;
+  /** The largest rule file, in bytes. Default: 1 MiB. */
+  maxRuleFileBytes?: number;
+  /** The largest compiled program of one `|re` regular expression, in bytes. Default: 10 MiB. */
+  maxRegexBytes?: number;
 }
 
 /** One field test that made a rule match. */
