@@ -4,6 +4,10 @@
 //! self-contained (its own string and template tables), so a chunk can be
 //! parsed as soon as its last byte arrives and dropped after. Memory stays
 //! at about one chunk whatever the file size.
+//!
+//! The file header's chunk count, when its CRC-32 holds, tells lost chunks
+//! from preallocated space: a file with fewer chunks than it declares was
+//! cut, and an all-zero chunk within the declared count lost its records.
 
 use std::sync::Arc;
 
@@ -28,6 +32,9 @@ pub struct EvtxReader {
     base: u64,
     /// Size of the file header, once read.
     header_block: Option<usize>,
+    /// The number of chunks the file header declares, when its CRC-32
+    /// matches.
+    declared_chunks: Option<u64>,
     chunks: u64,
     records: u64,
     settings: Arc<ParserSettings>,
@@ -48,6 +55,7 @@ impl EvtxReader {
             buffer: Vec::with_capacity(CHUNK_SIZE),
             base: 0,
             header_block: None,
+            declared_chunks: None,
             chunks: 0,
             records: 0,
             settings: Arc::new(settings),
@@ -72,6 +80,7 @@ impl EvtxReader {
         let declared = u16::from_le_bytes([self.buffer[40], self.buffer[41]]) as usize;
         let size = if (128..=DEFAULT_HEADER_BLOCK).contains(&declared) { declared } else { DEFAULT_HEADER_BLOCK };
         self.header_block = Some(size);
+        self.declared_chunks = declared_chunks(&self.buffer);
         // A header block shorter than 4096 means the first chunk began in
         // the bytes already taken.
         let early = self.buffer.split_off(size);
@@ -84,7 +93,13 @@ impl EvtxReader {
         self.chunks += 1;
         let number = self.chunks;
         if data.iter().all(|&b| b == 0) {
-            // Space Windows preallocated for a chunk never written.
+            // Space Windows preallocated for a chunk never written, unless
+            // the header counts the chunk as written.
+            if let Some(declared) = self.declared_chunks.filter(|&declared| number <= declared) {
+                let message =
+                    format!("chunk {number}: all bytes are zero, but the file header declares {declared} chunks; its records are lost");
+                sink.warning(None, offset, message);
+            }
             return;
         }
         if !data.starts_with(CHUNK_MAGIC) {
@@ -107,8 +122,8 @@ impl EvtxReader {
                 return;
             }
         };
-        if verify_checksum && !chunk.validate_checksum() {
-            sink.warning(None, offset, format!("chunk {number}: checksum mismatch; its records may be damaged"));
+        if verify_checksum {
+            check_chunk(&chunk, number, offset, sink);
         }
         let mut parsed = match chunk.parse(self.settings.clone()) {
             Ok(parsed) => parsed,
@@ -135,6 +150,29 @@ impl EvtxReader {
             }
         }
     }
+}
+
+/// Reports a chunk whose header or record data does not match its CRC-32.
+/// The records are still read, because a wrong checksum often comes from
+/// a chunk that Windows was writing when the file was copied.
+fn check_chunk(chunk: &EvtxChunkData, number: u64, offset: u64, sink: &mut dyn Sink) {
+    if !chunk.validate_header_checksum() {
+        let message = format!("chunk {number}: the chunk header does not match its CRC-32; its records may be damaged");
+        sink.warning(None, offset, message);
+    } else if !chunk.validate_data_checksum() {
+        let message = format!("chunk {number}: the record data does not match its CRC-32; its records may be damaged");
+        sink.warning(None, offset, message);
+    }
+}
+
+/// The chunk count at bytes 42..44 of a file header whose CRC-32 (of its
+/// first 120 bytes, stored at 124..128) matches.
+fn declared_chunks(header: &[u8]) -> Option<u64> {
+    let stored = u32::from_le_bytes(header.get(124..128)?.try_into().ok()?);
+    if crc32fast::hash(header.get(..120)?) != stored {
+        return None;
+    }
+    Some(u64::from(u16::from_le_bytes([header[42], header[43]])))
 }
 
 /// The number of records a chunk header declares, or 0 when it is unreadable
@@ -199,17 +237,34 @@ impl Reader for EvtxReader {
             self.buffer.clear();
             return;
         }
-        if self.buffer.is_empty() {
+        let end = self.base + self.buffer.len() as u64;
+        if !self.buffer.is_empty() {
+            self.finish_partial_chunk(sink);
+        }
+        if let Some(declared) = self.declared_chunks.filter(|&declared| self.chunks < declared) {
+            let message = format!(
+                "truncated EVTX file: the file header declares {declared} chunks, the input has {}; the records of the others are lost",
+                self.chunks
+            );
+            sink.warning(None, end, message);
+        }
+    }
+}
+
+impl EvtxReader {
+    /// Reads the complete records of a chunk cut off by the end of the
+    /// input, or reports bytes after the last chunk that are not one.
+    fn finish_partial_chunk(&mut self, sink: &mut dyn Sink) {
+        let mut chunk = std::mem::take(&mut self.buffer);
+        let length = chunk.len();
+        let offset = self.base;
+        if !chunk.starts_with(&CHUNK_MAGIC[..length.min(CHUNK_MAGIC.len())]) {
+            let after = if self.chunks == 0 { "the file header".to_string() } else { format!("chunk {}", self.chunks) };
+            sink.warning(None, offset, format!("{length} bytes after {after} are not an EVTX chunk; they were not read"));
             return;
         }
-        let length = self.buffer.len();
-        let offset = self.base;
-        sink.warning(
-            None,
-            offset,
-            format!("truncated EVTX file: the last chunk has {length} of {CHUNK_SIZE} bytes; its complete records are read"),
-        );
-        let mut chunk = std::mem::take(&mut self.buffer);
+        let message = format!("truncated EVTX file: the last chunk has {length} of {CHUNK_SIZE} bytes; its complete records are read");
+        sink.warning(None, offset, message);
         chunk.resize(CHUNK_SIZE, 0);
         // The cut-off part fails the checksum by construction.
         self.read_chunk(&chunk, offset, false, sink);
