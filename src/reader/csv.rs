@@ -12,6 +12,10 @@
 //! field `SourceImage`. An empty cell is an absent field, because CSV cannot
 //! tell an empty value from a missing one; a row whose number of fields
 //! differs from the header's is reported and skipped.
+//!
+//! A quote that is never closed makes the rest of the input one field. At
+//! the end of the input that row is reported, and the lines after its
+//! first line, which the field contains as written, are read again as rows.
 
 use csv_core::{ReadRecordResult, ReaderBuilder};
 
@@ -32,6 +36,8 @@ pub struct CsvReader {
     /// Bytes kept until the header row is complete and gives the delimiter.
     start: Option<Vec<u8>>,
     parser: csv_core::Reader,
+    /// The delimiter of the header row, once it is read.
+    delimiter: u8,
     /// Sigma names of the columns, once the header row is read.
     columns: Option<Vec<Box<str>>>,
     row: Row,
@@ -81,6 +87,7 @@ impl CsvReader {
         CsvReader {
             start: Some(Vec::new()),
             parser: csv_core::Reader::new(),
+            delimiter: b',',
             columns: None,
             row: Row::new(limits.max_record_bytes),
             consumed: 0,
@@ -112,6 +119,7 @@ impl CsvReader {
                 return;
             }
         };
+        self.delimiter = header.delimiter;
         self.parser = ReaderBuilder::new().delimiter(header.delimiter).build();
         let bytes = self.start.take().unwrap_or_default();
         self.consumed = header.skip as u64;
@@ -196,6 +204,57 @@ impl CsvReader {
     }
 }
 
+impl CsvReader {
+    /// Ends the row that the input ends inside. Whether the row is inside
+    /// a quoted field shows when the parser is given a line end: outside
+    /// quotes it completes the row, which is read as usual. Inside, the
+    /// quote is never closed, so the row is reported, and the text after
+    /// its first line end, which the open field contains as written, is
+    /// returned to be read again. `csv_core` 0.1.13 has no call that
+    /// returns its state, and its `Clone` copies only part of it.
+    fn end_last_row(&mut self, sink: &mut dyn Sink) -> Option<Vec<u8>> {
+        let offset = self.row.offset?;
+        loop {
+            match self.row.parse(&mut self.parser, b"\n") {
+                (ReadRecordResult::Record, _) => {
+                    self.end_row(None, 0, sink);
+                    return None;
+                }
+                (ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull, 0) => self.row.grow(),
+                _ => break,
+            }
+        }
+        // The line end just given is the last byte of the open field.
+        self.row.output_len = self.row.output_len.saturating_sub(1);
+        if self.columns.is_none() {
+            self.row.clear();
+            return None;
+        }
+
+        self.records += 1;
+        let field_start = self.row.ends[..self.row.ends_len].last().copied().unwrap_or(0);
+        let field = self.row.output.get(field_start..self.row.output_len).unwrap_or_default();
+        // NOTE: a `""` inside the open field stands for two input bytes,
+        // which would make the offsets of the rows after it wrong. Such a
+        // row, and one over the size limits, is only reported.
+        let rest = memchr::memchr2(b'\n', b'\r', field)
+            .filter(|_| self.row.overflow.is_none() && memchr::memchr(b'"', field).is_none())
+            .map(|line_end| field[line_end..].to_vec());
+        let message = match (&rest, self.row.overflow) {
+            (Some(_), _) => "row has a quote that is never closed; skipped, and the lines after its first line are read as rows",
+            (None, Some(_)) => "row has a quote that is never closed; skipped with the rest of the input, which is over the limits of a row",
+            (None, None) => "row has a quote that is never closed; skipped",
+        };
+        sink.warning(Some(self.records), offset, message.to_string());
+
+        self.row.clear();
+        self.parser = ReaderBuilder::new().delimiter(self.delimiter).build();
+        let rest = rest?;
+        self.consumed -= rest.len() as u64;
+        Some(rest)
+    }
+}
+
 impl Default for CsvReader {
     fn default() -> Self {
         CsvReader::new()
@@ -214,6 +273,9 @@ impl Reader for CsvReader {
     fn finish(&mut self, sink: &mut dyn Sink) {
         if self.start.is_some() {
             self.begin(&[], true, sink);
+        }
+        while let Some(rest) = self.end_last_row(sink) {
+            self.feed(&rest, sink);
         }
         // An empty input means to the parser that the data ended, which
         // completes a last row that has no line end.
@@ -453,6 +515,32 @@ mod tests {
         assert_eq!(out.positions(), vec![(1, 4), (3, 15)]);
         let expected = (None, Some(2), 8, "row has 3 fields but the header has 2; skipped".to_string());
         assert_eq!(out.warnings, vec![expected]);
+    }
+
+    #[test]
+    fn unclosed_quote_rows_after_are_read_again() {
+        let input = "a,b\r\n1,2\r\n3,\"x\r\n4,5\r\n\r\n6,7";
+        for piece in [1, 4, 1000] {
+            let out = read(CsvReader::new(), input.as_bytes(), piece);
+            assert_eq!(out.values("a"), vec![Some("1".into()), Some("4".into()), Some("6".into())], "piece {piece}");
+            assert_eq!(out.positions(), vec![(1, 5), (3, 16), (4, 23)], "piece {piece}");
+            let message = "row has a quote that is never closed; skipped, and the lines after its first line are read as rows";
+            assert_eq!(out.warnings, vec![(None, Some(2), 10, message.to_string())], "piece {piece}");
+        }
+    }
+
+    #[test]
+    fn unclosed_quote_on_last_line_is_reported() {
+        let out = read(CsvReader::new(), b"a,b\n1,2\n3,\"x,y", 1000);
+        assert_eq!(out.positions(), vec![(1, 4)]);
+        let message = "row has a quote that is never closed; skipped".to_string();
+        assert_eq!(out.warnings, vec![(None, Some(2), 8, message.clone())]);
+
+        // A doubled quote inside the open field keeps it open, and makes
+        // the offsets of the lines after it unknown.
+        let out = read(CsvReader::new(), b"a,b\n3,\"x\"\"\n4,5\n", 1000);
+        assert_eq!(out.positions(), vec![]);
+        assert_eq!(out.warnings, vec![(None, Some(1), 4, message)]);
     }
 
     #[test]
