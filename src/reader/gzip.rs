@@ -44,6 +44,8 @@ pub struct GzipReader {
     /// Offset of the current member's header.
     member_offset: u64,
     members: u64,
+    /// Decompressed bytes handed to `inner`, over all members.
+    content: u64,
     inner: Detect,
 }
 
@@ -79,6 +81,7 @@ impl GzipReader {
             offset: 0,
             member_offset: 0,
             members: 0,
+            content: 0,
             inner: Detect::with_limits(layers, limits),
         }
     }
@@ -181,6 +184,7 @@ impl GzipReader {
         let data = &self.output[..count];
         self.crc.update(data);
         self.size = self.size.wrapping_add(count as u32);
+        self.content += count as u64;
         self.inner.push(data, &mut GzipContent { sink });
     }
 
@@ -234,6 +238,12 @@ impl Reader for GzipReader {
                 sink.warning(None, self.offset - count, message);
             }
             State::Between | State::Stopped => {}
+        }
+        // Damaged gzip data that gave no content has been reported above;
+        // its empty content is not an input of unknown format.
+        let complete = matches!(self.state, State::Between | State::Trailing(_));
+        if !complete && self.content == 0 {
+            return;
         }
         self.inner.finish(&mut GzipContent { sink });
     }
@@ -347,6 +357,20 @@ mod tests {
         let out = read(GzipReader::new(1), &input, 7);
         assert_eq!(out.warnings, vec![]);
         assert_eq!(out.values("a"), vec![Some("1".into()), Some("2".into())]);
+    }
+
+    #[test]
+    fn cut_before_any_content_is_one_warning() {
+        let input = gzip(b"{\"a\":1}\n");
+        for cut in [2, 6, 12] {
+            let out = read(GzipReader::new(1), &input[..cut], 100);
+            let message = "truncated gzip data: the input ends inside member 1; the content before the cut was read";
+            assert_eq!(out.warnings, vec![(None, None, 0, message.to_string())], "cut at {cut}");
+            assert_eq!(out.unknown, Vec::<String>::new(), "cut at {cut}");
+        }
+        // Whole gzip data whose content is empty is still reported.
+        let out = read(GzipReader::new(1), &gzip(b""), 100);
+        assert_eq!(out.unknown, vec!["gzip data whose content starts with nothing (the input is empty)".to_string()]);
     }
 
     #[test]
