@@ -1,40 +1,44 @@
-//! Inputs the fuzz targets (under fuzz/) once crashed or hung on, replayed
-//! the way each target reads them. Each must now finish without a panic.
+//! Inputs the fuzz targets (under fuzz/) once crashed or hung on, kept in
+//! `tests/data/fuzz/TARGET/` and replayed through the same function as
+//! the target named by their folder. Each must now finish without a
+//! panic, and pass the target's own checks.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use sigma_edge::{Engine, Scanner};
+#[path = "../fuzz/fuzz_targets/common.rs"]
+mod common;
 
-fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz").join(target);
-    let mut found: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .map(|path| (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&path).unwrap()))
-        .collect();
-    found.sort();
-    found
-}
-
-/// Replays the `scanner` target: the first byte sets the push size, the
-/// second turns the prefilter off when odd, the rest is the input.
-fn replay_scanner(data: &[u8]) -> Option<u64> {
-    let [piece, flags, input @ ..] = data else { return None };
-    let mut scanner = Scanner::new(Arc::new(Engine::with_default_rules()), "fuzz");
-    scanner.set_prefilter(flags & 1 == 0);
-    for chunk in input.chunks(usize::from(*piece).max(1) * 7) {
-        scanner.push(chunk).ok()?;
+/// Returns `(target, file name, bytes)` of every saved input, sorted.
+fn saved_inputs() -> Vec<(String, String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz");
+    let mut inputs = Vec::new();
+    for folder in std::fs::read_dir(&root).unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display())) {
+        let folder = folder.unwrap().path();
+        let target = folder.file_name().unwrap().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(&folder).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            inputs.push((target.clone(), name, std::fs::read(&path).unwrap()));
+        }
     }
-    scanner.finish().ok().map(|(_, summary)| summary.warnings)
+    inputs.sort();
+    inputs
 }
 
 #[test]
-fn scanner_regressions_finish() {
-    let cases = inputs("scanner");
-    assert!(!cases.is_empty());
-    for (name, data) in cases {
-        let warnings = replay_scanner(&data);
-        assert!(warnings.is_some_and(|count| count < 10_000), "{name}: {warnings:?}");
+fn saved_inputs_are_in_target_folders() {
+    let inputs = saved_inputs();
+    assert!(!inputs.is_empty());
+    for (target, name, _) in &inputs {
+        assert!(common::TARGETS.contains(&target.as_str()), "{target}/{name}: no fuzz target named {target}");
+    }
+}
+
+#[test]
+fn saved_inputs_finish() {
+    for (target, name, data) in saved_inputs() {
+        // Printed, so that a failure shows which input it was.
+        println!("replaying {target}/{name}");
+        common::run(&target, &data);
     }
 }

@@ -1,11 +1,9 @@
-//! The condition parser on arbitrary text over a fixed set of search names.
+//! The `condition` fuzz target. `common::condition` is its body and describes
+//! what it runs and how it reads its input.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sigma_edge::sigma::condition::parse;
+mod common;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let names = ["selection", "selection_img", "filter_main", "_hidden", "keywords"].map(String::from);
-    let _ = parse(text, &names);
-});
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| common::condition(data));

@@ -1,12 +1,9 @@
-//! The format sniffer on every prefix length of arbitrary bytes.
+//! The `sniff` fuzz target. `common::sniff_prefixes` is its body and describes
+//! what it runs and how it reads its input.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sigma_edge::reader::sniff;
+mod common;
 
-fuzz_target!(|data: &[u8]| {
-    for end in 0..=data.len().min(64) {
-        let _ = sniff(&data[..end], false);
-    }
-    let _ = sniff(data, true);
-});
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| common::sniff_prefixes(data));

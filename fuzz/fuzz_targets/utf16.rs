@@ -1,15 +1,9 @@
-//! The UTF-16 text reader, little- or big-endian, with any text format
-//! inside, in random pieces. The second byte picks the byte order.
+//! The `utf16` fuzz target. `common::utf16` is its body and describes
+//! what it runs and how it reads its input.
 #![no_main]
 
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use sigma_edge::reader::text::{Endian, Utf16Reader};
 
-fuzz_target!(|data: &[u8]| {
-    let [control, order, input @ ..] = data else { return };
-    let endian = if order & 1 == 0 { Endian::Little } else { Endian::Big };
-    let count = common::read_all(&mut Utf16Reader::new(endian, 1), input, &common::Control::new(*control, 3));
-    common::assert_bounded_output(&count, input);
-});
+fuzz_target!(|data: &[u8]| common::utf16(data));
