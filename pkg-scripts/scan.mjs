@@ -28,6 +28,10 @@ ARCHIVE:MEMBER).
   --no-prefilter   parse every record; by default records that contain no
                    literal any rule needs are skipped unparsed (matches are
                    the same, but damaged records among them go unreported)
+  --progress       report progress on stderr: bytes read, records, matches
+                   and speed, about once a second and when each file ends
+                   (the default when stderr is a terminal)
+  --no-progress    do not report progress
   -h, --help       show this help
 
 With no FILE, scans the bundled EDR-Freeze sample (EVTX and JSON).
@@ -37,6 +41,7 @@ function parseArguments(argv) {
   const rules = [];
   const files = [];
   let prefilter = true;
+  let progress = process.stderr.isTTY === true;
   for (let i = 0; i < argv.length; i++) {
     const argument = argv[i];
     if (argument === '-h' || argument === '--help') {
@@ -47,6 +52,8 @@ function parseArguments(argv) {
       rules.push(argv[++i]);
     } else if (argument === '--no-prefilter') {
       prefilter = false;
+    } else if (argument === '--progress' || argument === '--no-progress') {
+      progress = argument === '--progress';
     } else if (argument.startsWith('--rules=')) {
       rules.push(argument.slice('--rules='.length));
     } else if (argument.startsWith('-') && argument !== '-') {
@@ -55,7 +62,7 @@ function parseArguments(argv) {
       files.push(argument);
     }
   }
-  return { rules, files, prefilter };
+  return { rules, files, prefilter, progress };
 }
 
 /** Lists the rule files under a path: the file itself, or *.yml/*.yaml in a folder tree. */
@@ -104,25 +111,110 @@ function printMatch(match) {
   process.stdout.write(JSON.stringify(line) + '\n');
 }
 
-function printWarnings(scanner) {
-  for (const warning of scanner.takeWarnings()) {
+const MIB = 1024 * 1024;
+/** The minimum time between two progress reports of one file. */
+const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * Progress of one file on stderr. On a terminal, each report overwrites the
+ * last, and other output clears it first. Elsewhere, each report is a line.
+ */
+class Progress {
+  #file;
+  #total;
+  #enabled;
+  #terminal = process.stderr.isTTY === true;
+  #started = performance.now();
+  #reported = this.#started;
+  #shown = false;
+
+  /** @param {string} file @param {number | undefined} total bytes, when known */
+  constructor(file, total, enabled) {
+    this.#file = file;
+    this.#total = total;
+    this.#enabled = enabled;
+  }
+
+  /**
+   * Reports the counts that `summary` returns (the scanner's summary) when
+   * a second has passed since the last report.
+   */
+  update(summary) {
+    const now = performance.now();
+    if (!this.#enabled || now - this.#reported < PROGRESS_INTERVAL_MS) return;
+    this.#reported = now;
+    this.#write(summary(), now, false);
+  }
+
+  /** Reports the final state of the file. */
+  done(state) {
+    if (this.#enabled) this.#write(state, performance.now(), true);
+  }
+
+  /** Removes a report that a terminal still shows, before other output. */
+  clear() {
+    if (this.#shown) process.stderr.write('\r\x1b[K');
+    this.#shown = false;
+  }
+
+  #write({ bytes, records, matches }, now, final) {
+    const seconds = (now - this.#started) / 1000;
+    const read = this.#total === undefined
+      ? `${(bytes / MIB).toFixed(1)} MiB`
+      : `${(bytes / MIB).toFixed(1)} of ${(this.#total / MIB).toFixed(1)} MiB (${percent(bytes, this.#total)}%)`;
+    const speed = seconds > 0 ? `, ${(bytes / 1e6 / seconds).toFixed(0)} MB/s` : '';
+    const text = `progress: ${this.#file}: ${read}, ${records} records, ${matches} matches${speed}${final ? ', done' : ''}`;
+    this.clear();
+    if (this.#terminal && !final) {
+      process.stderr.write(text);
+      this.#shown = true;
+    } else {
+      process.stderr.write(text + '\n');
+    }
+  }
+}
+
+function percent(part, whole) {
+  return whole === 0 ? 100 : Math.floor((part / whole) * 100);
+}
+
+function printWarnings(warnings, progress) {
+  for (const warning of warnings) {
     const where = warning.record == null ? '' : `record ${warning.record} `;
+    progress.clear();
     process.stderr.write(`warning: ${warning.file}: ${where}at byte ${warning.offset}: ${warning.message}\n`);
   }
 }
 
-async function scanFile(engine, file, prefilter) {
-  const scanner = engine.scanner(file, prefilter);
+/** Returns the size of a regular file, or undefined for stdin and pipes. */
+function fileSize(file) {
+  if (file === '-') return undefined;
+  const stats = statSync(file);
+  return stats.isFile() ? stats.size : undefined;
+}
+
+async function scanFile(engine, file, options) {
+  const progress = new Progress(file, fileSize(file), options.progress);
+  const scanner = engine.scanner(file, options.prefilter);
   const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: READ_SIZE });
-  for await (const piece of stream) {
-    for (const match of scanner.push(piece)) printMatch(match);
-    printWarnings(scanner);
+  try {
+    for await (const piece of stream) {
+      const found = scanner.push(piece);
+      if (found.length > 0) progress.clear();
+      for (const match of found) printMatch(match);
+      printWarnings(scanner.takeWarnings(), progress);
+      progress.update(() => scanner.summary());
+    }
+    const { matches, warnings, summary } = scanner.finish();
+    progress.clear();
+    for (const match of matches) printMatch(match);
+    printWarnings(warnings, progress);
+    progress.done(summary);
+    return summary;
+  } finally {
+    progress.clear();
+    scanner.free();
   }
-  const { matches, summary } = scanner.finish();
-  for (const match of matches) printMatch(match);
-  printWarnings(scanner);
-  scanner.free();
-  return summary;
 }
 
 async function main() {
@@ -140,7 +232,7 @@ async function main() {
   const totals = { files: 0, records: 0, skipped: 0, matches: 0, warnings: 0, errors: unreadable };
   for (const file of files) {
     try {
-      const summary = await scanFile(engine, file, options.prefilter);
+      const summary = await scanFile(engine, file, options);
       totals.files++;
       totals.records += summary.records;
       totals.skipped += summary.recordsSkipped;

@@ -2,9 +2,9 @@
 //! or objects one after another (pretty-printed `evtx_dump` output).
 //!
 //! The reader decides between two modes on the first value. When the first
-//! line holds a whole object it reads lines, so a damaged line costs only
-//! itself. Otherwise it splits values by tracking strings and nesting depth,
-//! which needs no line structure.
+//! line contains a whole object, or starts one with a key, it reads lines, so
+//! a damaged line costs only itself. Otherwise it splits values by tracking
+//! strings and nesting depth, which needs no line structure.
 
 use serde_json::Value;
 
@@ -84,7 +84,11 @@ impl JsonReader {
         match memchr::memchr(b'\n', &text[first..]) {
             Some(end) => {
                 let line = text[first..first + end].trim_ascii_end();
-                self.mode = if line.ends_with(b"}") { Mode::Lines } else { Mode::Values };
+                // Pretty-printers (jq, PowerShell, Python, evtx_dump) end the
+                // first line after the opening brace, so a first line that
+                // also contains a key is NDJSON whose first line is damaged.
+                let ndjson = line.ends_with(b"}") || line.starts_with(b"{\"");
+                self.mode = if ndjson { Mode::Lines } else { Mode::Values };
             }
             None if at_end => self.mode = Mode::Lines,
             None => {}
@@ -405,6 +409,19 @@ mod tests {
             assert_eq!(out.warnings[0].0, Some(2));
             assert_eq!(out.warnings[0].1, 10);
             assert!(out.warnings[0].2.starts_with("invalid JSON"));
+        }
+    }
+
+    #[test]
+    fn damaged_first_line_keeps_rest() {
+        let input = b"{\"a\": \"1\",\n{\"a\":\"2\"}\n";
+        for piece in [1, 3, 100] {
+            let out = read(input, piece);
+            assert_eq!(out.records, vec![(2, 11, Some("2".into()))], "piece {piece}");
+            assert_eq!(out.warnings.len(), 1, "piece {piece}");
+            assert_eq!(out.warnings[0].0, Some(1));
+            assert_eq!(out.warnings[0].1, 0);
+            assert!(out.warnings[0].2.starts_with("invalid JSON"), "{}", out.warnings[0].2);
         }
     }
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,4 +155,32 @@ test('scan reports damaged records in containers and goes on', () => {
   assert.ok(stderr.includes(`warning: ${archive}: at byte 918: member encrypted.ndjson is encrypted, which is not supported; skipped`), stderr);
   assert.ok(stderr.includes(`warning: ${archive}:notes.txt: at byte 0: unknown format`), stderr);
   assert.match(stderr, /scanned 1 file\(s\): 1 records \(0 skipped unparsed\), 1 matches, 3 warnings, 0 errors/);
+});
+
+test('scan prints the warnings found at the end of a file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sigma-edge-cut-'));
+  const file = join(dir, 'cut.evtx');
+  const evtx = readFileSync(join(REGRESSION, 'proc_access_win_werfaultsecure_msmpeng_access', `${EDR_FREEZE}.evtx`));
+  writeFileSync(file, evtx.subarray(0, evtx.length - 100));
+  const { status, matches, stderr } = scan([file]);
+  assert.equal(status, 0, stderr);
+  assert.deepEqual(matches.map((m) => m.recordId), [445923]);
+  const message = 'truncated EVTX file: the last chunk has 65436 of 65536 bytes; its complete records are read';
+  assert.ok(stderr.includes(`warning: ${file}: at byte 4096: ${message}\n`), stderr);
+  assert.match(stderr, /scanned 1 file\(s\): 1 records \(0 skipped unparsed\), 1 matches, 1 warnings, 0 errors/);
+});
+
+test('scan --progress reports each file when it ends', () => {
+  const evtx = join(REGRESSION, 'proc_access_win_werfaultsecure_msmpeng_access', `${EDR_FREEZE}.evtx`);
+  const { status, stderr } = scan(['--progress', evtx]);
+  assert.equal(status, 0, stderr);
+  const lines = stderr.split('\n').filter((line) => line.startsWith('progress: '));
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0], new RegExp(`^progress: ${evtx}: 0\\.1 of 0\\.1 MiB \\(100%\\), 1 records, 1 matches, \\d+ MB/s, done$`));
+});
+
+test('scan without a terminal reports no progress', () => {
+  const { status, stderr } = scan([]);
+  assert.equal(status, 0, stderr);
+  assert.doesNotMatch(stderr, /progress:/);
 });
