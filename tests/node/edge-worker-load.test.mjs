@@ -47,7 +47,7 @@ const BODIES = [
     warnings: 1,
   },
   { name: 'deep.json', body: Buffer.from('['.repeat(50_000) + ']'.repeat(50_000)), matches: 0, warnings: 0 },
-  { name: 'evtx-magic-garbage.evtx', body: Buffer.concat([Buffer.from('ElfFile\0'), Buffer.alloc(70_000, 0xa5)]), matches: 0, warnings: 3 },
+  { name: 'evtx-magic-garbage.evtx', body: Buffer.concat([Buffer.from('ElfFile\0'), Buffer.alloc(70_000, 0xa5)]), matches: 0, warnings: 2 },
   { name: 'notes.txt', body: Buffer.from('just some notes\n'), code: 'unknown-format' },
   { name: 'empty', body: Buffer.alloc(0), code: 'empty-body' },
 ];
