@@ -8,11 +8,11 @@ import { assertReady } from './runtime.js';
 import { Scan, checkScanOptions } from './scan.js';
 
 /**
- * Converts an event object to JSON text. Reading a JSON string in wasm costs
- * less per event than walking the object field by field through the glue
- * (docs/BENCHMARKS.md). Strings and other values pass unchanged, and so do
- * bytes (an `ArrayBuffer` or a view of one), so the glue reports a wrong
- * type as a `TypeError`. The result is typed `any` for that reason.
+ * Converts an event object to JSON text, the form the wasm export parses,
+ * so that a conversion failure is thrown as `InvalidInputError`. Strings,
+ * other values and bytes (an `ArrayBuffer` or a view of one) pass
+ * unchanged, so the glue reports a wrong type as a `TypeError`. The result
+ * is typed `any` for that reason.
  * @param {unknown} event
  * @returns {any}
  */
