@@ -249,7 +249,7 @@ export declare class Engine {
   rules(): RuleInfo[];
   /** Rules that failed to load, and loaded rules that can never match a Windows event. */
   readonly warnings: RuleWarning[];
-  /** Starts a streaming scan of one input (EVTX, JSON, NDJSON), which is read only while the scan is iterated. */
+  /** Starts a streaming scan of one input in any supported format (EVTX, XML, JSON, NDJSON, CSV, also UTF-16, gzip or zip), which is read only while the scan is iterated. */
   scan(input: ScanInput, options?: ScanOptions): Scan;
   /**
    * Releases the rule set's wasm memory. Later calls on this `Engine` throw a

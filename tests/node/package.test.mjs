@@ -43,7 +43,7 @@ test('package.json declares entries and types', () => {
   assert.equal(manifest.types, './index.d.ts');
   assert.deepEqual(Object.keys(manifest.exports['.']), ['types', 'workerd', 'node', 'browser', 'default']);
   assert.deepEqual(manifest.dependencies, undefined);
-  for (const file of ['index.d.ts', 'sigma_edge.d.ts', 'node.js', 'workerd.js', 'browser.js', 'sigma_edge_bg.wasm', 'README.md']) {
+  for (const file of ['index.d.ts', 'sigma_edge.d.ts', 'node.js', 'workerd.js', 'browser.js', 'sigma_edge_bg.wasm', 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE', 'LICENSE-SigmaHQ.md']) {
     assert.ok(files.includes(file), `the tarball lacks ${file}`);
   }
 });
