@@ -34,8 +34,14 @@ ARCHIVE:MEMBER).
   --no-progress    do not report progress
   -h, --help       show this help
 
-With no FILE, scans the bundled EDR-Freeze sample (EVTX and JSON).
-Exit status: 0 when every file and rule was read, 2 when one could not be.`;
+A FILE that is a folder is scanned file by file, with its subfolders.
+With no FILE, scans the bundled EDR-Freeze sample (EVTX and JSON); - reads
+standard input.
+
+Exit status: 0 when every file and rule was read whole; 1 when some records
+could not be read (each is a warning on stderr); 2 when a file or rule could
+not be read at all. A --rules PATH that cannot be read stops the command
+before any file is scanned.`;
 
 function parseArguments(argv) {
   const rules = [];
@@ -74,23 +80,54 @@ function ruleFiles(path) {
     .sort();
 }
 
-function loadEngine(rulePaths) {
-  let unreadable = 0;
+/** Reads the rule files under each path, or returns null after printing why one cannot be read. */
+function readRules(rulePaths) {
   const rules = [];
   for (const path of rulePaths) {
     try {
-      for (const file of ruleFiles(path)) rules.push({ name: file, yaml: readFileSync(file, 'utf8') });
+      const files = ruleFiles(path);
+      if (files.length === 0) throw new Error('no .yml or .yaml file found');
+      for (const file of files) rules.push({ name: file, yaml: readFileSync(file, 'utf8') });
     } catch (error) {
-      process.stderr.write(`error: cannot read rules from ${path}: ${error.message}\n`);
-      unreadable++;
+      process.stderr.write(`error: cannot read rules from ${path}: ${error.message}; no file scanned\n`);
+      return null;
     }
   }
-  const engine = new Engine({ rules, defaultRules: rulePaths.length === 0 });
+  return rules;
+}
+
+/** Builds the engine, prints each rule that failed to load, and returns the engine with the failure count. */
+function loadEngine(rules, defaultRules) {
+  let unreadable = 0;
+  const engine = new Engine({ rules, defaultRules });
   for (const warning of engine.warnings) {
     process.stderr.write(`${warning.code === 'never-matches' ? 'note' : 'error'}: ${warning.message}\n`);
     if (warning.code !== 'never-matches') unreadable++;
   }
   return { engine, unreadable };
+}
+
+/** Expands each folder among `paths` into the files under it, sorted. Other paths stay as given. */
+function inputFiles(paths) {
+  const files = [];
+  for (const path of paths) {
+    let folder = false;
+    try {
+      folder = path !== '-' && statSync(path).isDirectory();
+    } catch {
+      // A missing file is reported when its scan fails.
+    }
+    if (!folder) {
+      files.push(path);
+      continue;
+    }
+    const inside = readdirSync(path, { recursive: true })
+      .map((name) => join(path, name))
+      .filter((file) => statSync(file).isFile())
+      .sort();
+    files.push(...inside);
+  }
+  return files;
 }
 
 function printMatch(match) {
@@ -162,7 +199,7 @@ class Progress {
     const read = this.#total === undefined
       ? `${(bytes / MIB).toFixed(1)} MiB`
       : `${(bytes / MIB).toFixed(1)} of ${(this.#total / MIB).toFixed(1)} MiB (${percent(bytes, this.#total)}%)`;
-    const speed = seconds > 0 ? `, ${(bytes / 1e6 / seconds).toFixed(0)} MB/s` : '';
+    const speed = seconds > 0 ? `, ${(bytes / MIB / seconds).toFixed(0)} MiB/s` : '';
     const text = `progress: ${this.#file}: ${read}, ${records} records, ${matches} matches${speed}${final ? ', done' : ''}`;
     this.clear();
     if (this.#terminal && !final) {
@@ -226,8 +263,14 @@ async function main() {
     return 2;
   }
   initSync({ module: readFileSync(join(root, 'pkg/sigma_edge_bg.wasm')) });
-  const { engine, unreadable } = loadEngine(options.rules);
-  const files = options.files.length > 0 ? options.files : SAMPLES.map((file) => relative(process.cwd(), join(root, file)));
+  const rules = readRules(options.rules);
+  if (rules === null) return 2;
+  const { engine, unreadable } = loadEngine(rules, options.rules.length === 0);
+  if (engine.rules().length === 0) {
+    process.stderr.write('error: no rule could be loaded; no file scanned\n');
+    return 2;
+  }
+  const files = options.files.length > 0 ? inputFiles(options.files) : SAMPLES.map((file) => relative(process.cwd(), join(root, file)));
 
   const totals = { files: 0, records: 0, skipped: 0, matches: 0, warnings: 0, errors: unreadable };
   for (const file of files) {
@@ -247,7 +290,8 @@ async function main() {
     `scanned ${totals.files} file(s): ${totals.records} records (${totals.skipped} skipped unparsed), ${totals.matches} matches, ` +
       `${totals.warnings} warnings, ${totals.errors} errors\n`,
   );
-  return totals.errors > 0 ? 2 : 0;
+  if (totals.errors > 0) return 2;
+  return totals.warnings > 0 ? 1 : 0;
 }
 
 process.exitCode = await main();

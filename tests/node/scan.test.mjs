@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +93,7 @@ function damagedNdjson() {
 test('scan reports a damaged record and keeps the good ones', () => {
   const { file, sample } = damagedNdjson();
   const { status, matches, stderr } = scan([file]);
-  assert.equal(status, 0, stderr);
+  assert.equal(status, 1, stderr);
   assert.deepEqual(matches.map((m) => m.record), [1, 4]);
   const offset = Buffer.byteLength(sample) + 1;
   assert.ok(stderr.includes(`events.ndjson: record 2 at byte ${offset}: invalid JSON`), stderr);
@@ -103,7 +103,7 @@ test('scan reports a damaged record and keeps the good ones', () => {
 test('scan --no-prefilter reports every damaged record', () => {
   const { file, sample, cut } = damagedNdjson();
   const { status, matches, stderr } = scan(['--no-prefilter', file]);
-  assert.equal(status, 0, stderr);
+  assert.equal(status, 1, stderr);
   assert.deepEqual(matches.map((m) => m.record), [1, 4]);
   const offset = Buffer.byteLength(sample) + Buffer.byteLength(cut) + 2;
   assert.ok(stderr.includes(`events.ndjson: record 3 at byte ${offset}: invalid JSON`), stderr);
@@ -149,7 +149,7 @@ test('scan finds the EDR-Freeze event in every export format', () => {
 test('scan reports damaged records in containers and goes on', () => {
   const archive = join(root, 'tests/data/formats/defects/zip-unsupported-members.zip');
   const { status, matches, stderr } = scan([archive]);
-  assert.equal(status, 0, stderr);
+  assert.equal(status, 1, stderr);
   assert.deepEqual(matches.map((m) => [m.file, m.ruleId]), [[`${archive}:good.ndjson`, EDR_FREEZE]]);
   assert.ok(stderr.includes(`warning: ${archive}: at byte 0: member bzip2.ndjson uses compression method 12 (bzip2), which is not supported; skipped`), stderr);
   assert.ok(stderr.includes(`warning: ${archive}: at byte 918: member encrypted.ndjson is encrypted, which is not supported; skipped`), stderr);
@@ -163,7 +163,7 @@ test('scan prints the warnings found at the end of a file', () => {
   const evtx = readFileSync(join(REGRESSION, 'proc_access_win_werfaultsecure_msmpeng_access', `${EDR_FREEZE}.evtx`));
   writeFileSync(file, evtx.subarray(0, evtx.length - 100));
   const { status, matches, stderr } = scan([file]);
-  assert.equal(status, 0, stderr);
+  assert.equal(status, 1, stderr);
   assert.deepEqual(matches.map((m) => m.recordId), [445923]);
   const message = 'truncated EVTX file: the last chunk has 65436 of 65536 bytes; its complete records are read';
   assert.ok(stderr.includes(`warning: ${file}: at byte 4096: ${message}\n`), stderr);
@@ -176,11 +176,32 @@ test('scan --progress reports each file when it ends', () => {
   assert.equal(status, 0, stderr);
   const lines = stderr.split('\n').filter((line) => line.startsWith('progress: '));
   assert.equal(lines.length, 1, stderr);
-  assert.match(lines[0], new RegExp(`^progress: ${evtx}: 0\\.1 of 0\\.1 MiB \\(100%\\), 1 records, 1 matches, \\d+ MB/s, done$`));
+  assert.match(lines[0], new RegExp(`^progress: ${evtx}: 0\\.1 of 0\\.1 MiB \\(100%\\), 1 records, 1 matches, \\d+ MiB/s, done$`));
 });
 
 test('scan without a terminal reports no progress', () => {
   const { status, stderr } = scan([]);
   assert.equal(status, 0, stderr);
   assert.doesNotMatch(stderr, /progress:/);
+});
+
+test('scan stops on a rules path it cannot read', () => {
+  const missing = join(mkdtempSync(join(tmpdir(), 'sigma-edge-rules-')), 'missing.yml');
+  const sample = join(REGRESSION, 'proc_access_win_werfaultsecure_msmpeng_access', `${EDR_FREEZE}.json`);
+  const { status, matches, stderr } = scan(['--rules', missing, sample]);
+  assert.equal(status, 2);
+  assert.deepEqual(matches, []);
+  assert.match(stderr, /^error: cannot read rules from .*missing\.yml: ENOENT.*; no file scanned\n$/);
+});
+
+test('scan reads every file in a folder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sigma-edge-folder-'));
+  const folder = join(REGRESSION, 'proc_access_win_werfaultsecure_msmpeng_access');
+  mkdirSync(join(dir, 'sub'));
+  copyFileSync(join(folder, `${EDR_FREEZE}.evtx`), join(dir, 'sub', 'sysmon.evtx'));
+  copyFileSync(join(folder, `${EDR_FREEZE}.json`), join(dir, 'sysmon.json'));
+  const { status, matches, stderr } = scan([dir]);
+  assert.equal(status, 0, stderr);
+  assert.deepEqual(matches.map((m) => m.file), [join(dir, 'sub', 'sysmon.evtx'), join(dir, 'sysmon.json')]);
+  assert.match(stderr, /scanned 2 file\(s\): 2 records \(0 skipped unparsed\), 2 matches, 0 warnings, 0 errors/);
 });
