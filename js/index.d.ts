@@ -122,12 +122,16 @@ export interface RuleInfo {
   file: string;
 }
 
-/** A rule that failed to load, or a loaded rule that can never match a Windows event. */
+/**
+ * A rule that failed to load, a loaded rule that can never match a Windows
+ * event (`never-matches`), or a filter that names no loaded rule
+ * (`unused-filter`). The last two are notes: the rest of the rules work.
+ */
 export interface RuleWarning {
-  /** The rule's source name; empty for `never-matches`. */
+  /** The rule's source name. */
   file: string;
   ruleId: string | null;
-  /** `yaml`, `missing`, `invalid`, `unsupported`, `condition`, `limit`, or `never-matches`. */
+  /** `yaml`, `missing`, `invalid`, `unsupported`, `condition`, `placeholder`, `limit`, `never-matches`, or `unused-filter`. */
   code: string;
   message: string;
 }
@@ -287,8 +291,11 @@ export declare class SigmaEdgeError extends Error {
   /**
    * A short machine-readable name of the problem: for `SigmaRuleError` the
    * rule error's code (`yaml`, `missing`, `invalid`, `unsupported`,
-   * `condition`, `limit`), for input errors `invalid-event` or
-   * `unknown-format`, and `not-initialized` or `freed` for misuse.
+   * `condition`, `placeholder`, `limit`), for input errors `invalid-event`
+   * or `unknown-format`, and `not-initialized` or `freed` for misuse.
+   * A `TypeError` for an argument of the wrong type has a `code` too:
+   * `invalid-event`, `invalid-input`, `invalid-options` or
+   * `invalid-argument`.
    */
   readonly code: string;
   constructor(message: string, options?: { code?: string; cause?: unknown });

@@ -101,8 +101,9 @@ function loadEngine(rules, defaultRules) {
   let unreadable = 0;
   const engine = new Engine({ rules, defaultRules });
   for (const warning of engine.warnings) {
-    process.stderr.write(`${warning.code === 'never-matches' ? 'note' : 'error'}: ${warning.message}\n`);
-    if (warning.code !== 'never-matches') unreadable++;
+    const note = warning.code === 'never-matches' || warning.code === 'unused-filter';
+    process.stderr.write(`${note ? 'note' : 'error'}: ${warning.message}\n`);
+    if (!note) unreadable++;
   }
   return { engine, unreadable };
 }

@@ -50,10 +50,60 @@ pub struct Engine {
     slots: TestSlots,
     placeholders: Placeholders,
     errors: Vec<RuleError>,
-    notes: Vec<String>,
+    notes: Vec<RuleNote>,
     prefilter: Option<Prefilter>,
     limits: Limits,
     dispatch: Dispatch,
+}
+
+/// A rule or filter that loaded but has no effect on Windows events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleNote {
+    /// The name of the rule's source.
+    pub file: String,
+    /// The id of the rule or filter, when it has one.
+    pub rule_id: Option<String>,
+    /// `never-matches` for a rule whose log source is not a Windows one,
+    /// `unused-filter` for a filter that names no loaded rule.
+    pub code: &'static str,
+    /// The note, with the file and id.
+    pub message: String,
+}
+
+impl RuleNote {
+    fn never_matches(file: &str, rule_id: &str, reason: &str) -> RuleNote {
+        let message = format!("{}: never matches Windows events: {reason}", source_label(file, "rule", rule_id));
+        RuleNote { file: file.to_string(), rule_id: non_empty(rule_id), code: "never-matches", message }
+    }
+
+    fn unused_filter(filter: &Filter) -> RuleNote {
+        let message = format!(
+            "{}: applies to no loaded rule of the same log source (rules: {})",
+            source_label(&filter.file, "filter", filter.label()),
+            filter.rules.join(", ")
+        );
+        RuleNote { file: filter.file.clone(), rule_id: non_empty(&filter.id), code: "unused-filter", message }
+    }
+}
+
+impl std::fmt::Display for RuleNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Names a rule or filter for a message: `file (rule ID)`, or `file` alone
+/// when the id is empty.
+fn source_label(file: &str, kind: &str, id: &str) -> String {
+    if id.is_empty() {
+        file.to_string()
+    } else {
+        format!("{file} ({kind} {id})")
+    }
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 /// Builds an [`Engine`] from rule texts.
@@ -170,7 +220,7 @@ impl Engine {
                 }
                 Ok(Document::Rule(mut rule)) => {
                     if let Gate::Never(reason) = &rule.gate {
-                        self.notes.push(format!("{name} (rule {}): never matches Windows events: {reason}", rule.id));
+                        self.notes.push(RuleNote::never_matches(name, &rule.id, reason));
                     }
                     self.slots.assign(&mut rule.searches);
                     self.rules.push(rule);
@@ -199,7 +249,7 @@ impl Engine {
         RuleErrorKind::Limit { limit: limits::RULE_COUNT, value, max }
     }
 
-    /// The limits the engine was built with, which its scanners apply.
+    /// Returns the limits the engine was built with, which its scanners apply.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
@@ -214,12 +264,7 @@ impl Engine {
                 applied += 1;
             }
             if applied == 0 {
-                self.notes.push(format!(
-                    "{} (filter {}): applies to no loaded rule of the same log source (rules: {})",
-                    filter.file,
-                    filter.label(),
-                    filter.rules.join(", ")
-                ));
+                self.notes.push(RuleNote::unused_filter(filter));
             }
         }
     }
@@ -239,8 +284,9 @@ impl Engine {
         &self.errors
     }
 
-    /// Loaded rules that can never match a Windows event, with the reason.
-    pub fn notes(&self) -> &[String] {
+    /// Loaded rules that can never match a Windows event, and filters that
+    /// apply to no loaded rule, with the reason.
+    pub fn notes(&self) -> &[RuleNote] {
         &self.notes
     }
 

@@ -79,7 +79,7 @@ impl fmt::Display for RuleError {
             RuleErrorKind::Placeholder { name, context } => write!(
                 f,
                 "{context}: placeholder %{name}% has no values configured; \
-                 set them with EngineBuilder::placeholder or the 'placeholders' engine option"
+                 set them with the 'placeholders' engine option (EngineBuilder::placeholder in Rust)"
             ),
             RuleErrorKind::Limit { limit, value, max } => {
                 write!(f, "{limit} is {value}, over the maximum of {max}")

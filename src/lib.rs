@@ -45,7 +45,7 @@ pub mod scanner;
 pub mod wasm;
 pub mod sigma;
 
-pub use engine::{Engine, EngineBuilder, Match, Reason};
+pub use engine::{Engine, EngineBuilder, Match, Reason, RuleNote};
 pub use error::{InputError, RuleError, RuleErrorKind, Warning};
 pub use event::Event;
 pub use limits::Limits;

@@ -522,10 +522,10 @@ impl JsEngine {
             })
             .collect();
         warnings.extend(self.inner.notes().iter().map(|note| RuleWarning {
-            file: String::new(),
-            rule_id: None,
-            code: "never-matches",
-            message: note.clone(),
+            file: note.file.clone(),
+            rule_id: note.rule_id.clone(),
+            code: note.code,
+            message: note.message.clone(),
         }));
         to_js(&warnings)
     }

@@ -510,7 +510,7 @@ fn filter_by_name_and_log_source() {
     let other_source = ADMIN_FILTER.replace("category: process_creation", "category: file_event");
     let engine = Engine::builder().default_rules(false).rule_text("rar.yml", RAR_RULE).rule_text("f.yml", other_source).build();
     assert!(matches(&engine, rar_event("adm_bob")));
-    assert!(engine.notes().iter().any(|note| note.contains("applies to no loaded rule")), "{:?}", engine.notes());
+    assert!(engine.notes().iter().any(|note| note.code == "unused-filter" && note.message.contains("applies to no loaded rule")), "{:?}", engine.notes());
 }
 
 #[test]

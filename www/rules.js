@@ -61,7 +61,7 @@ export class RulesPanel {
 
     const items = warnings.map((warning) => {
       const item = document.createElement('li');
-      item.className = warning.code === 'never-matches' ? 'rule-note' : 'rule-error';
+      item.className = warning.code === 'never-matches' || warning.code === 'unused-filter' ? 'rule-note' : 'rule-error';
       const text = document.createElement('span');
       text.textContent = warning.message;
       item.append(text);

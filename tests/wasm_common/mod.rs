@@ -323,3 +323,18 @@ fn limits_option_bounds_regex_size() {
     );
     assert_eq!(Array::from(&engine.rules().unwrap()).length(), 0);
 }
+
+#[wasm_bindgen_test]
+fn linux_rule_is_a_note_with_its_file_and_id() {
+    let yaml = "title: t\nid: lin-1\nlogsource: {product: linux, category: process_creation}\ndetection:\n  sel:\n    Image|endswith: /bash\n  condition: sel\n";
+    let given = serde_json::json!({ "rules": [{ "name": "linux.yml", "yaml": yaml }], "defaultRules": false });
+    let engine = JsEngine::new(options(&given.to_string())).unwrap();
+
+    let warnings = Array::from(&engine.warnings().unwrap());
+    assert_eq!(warnings.length(), 1);
+    let note = warnings.get(0);
+    assert_eq!(text(&note, "file"), "linux.yml");
+    assert_eq!(text(&note, "ruleId"), "lin-1");
+    assert_eq!(text(&note, "code"), "never-matches");
+    assert!(text(&note, "message").starts_with("linux.yml (rule lin-1): never matches Windows events"), "{}", text(&note, "message"));
+}
