@@ -145,7 +145,7 @@ const CASES: &[Case] = &[
             ("", 2, 70144, &[LSASS_DUMP]),
         ],
         warnings: &[
-            reported("", Some(1), 4096, "chunk 1: Failed to read the record at offset 0x200 of its chunk"),
+            reported("", Some(1), 4608, "chunk 1: cannot read the record: Failed to parse record number 1: Failed to create record model, reason: record BinXML slice is out of bounds"),
         ],
     },
     Case {
@@ -157,7 +157,7 @@ const CASES: &[Case] = &[
         ],
         warnings: &[
             reported("", None, 69632, "truncated EVTX file: the last chunk has 2496 of 65536 bytes; its complete records are read"),
-            parsed_only("", Some(2), 69632, "chunk 2: Failed to parse record number 2"),
+            parsed_only("", Some(2), 69632, "chunk 2: Failed to parse record number 2: Failed to create record model, reason: unfinished element start"),
         ],
     },
     Case {

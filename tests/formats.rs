@@ -370,7 +370,7 @@ fn evtx_cut_inside_its_chunk() {
         "truncated EVTX file: the last chunk has {} of 65536 bytes; its complete records are read",
         inside_record - 4096
     );
-    let lost = "chunk 1: Failed to parse record number 1";
+    let lost = "chunk 1: Failed to parse record number 1: Failed to create record model, reason: unfinished element start";
     assert_eq!(warnings, vec![warning("cut.evtx", None, 4096, &message), warning("cut.evtx", Some(1), 4096, lost)]);
 }
 

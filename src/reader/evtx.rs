@@ -146,10 +146,38 @@ impl EvtxReader {
                         Err(error) => sink.warning(Some(index), record_offset, format!("cannot render record: {error}")),
                     }
                 }
-                Err(error) => sink.warning(Some(index), offset, format!("chunk {number}: {error}")),
+                Err(error) => {
+                    let (record_offset, message) = record_error(&error, offset);
+                    sink.warning(Some(index), record_offset, format!("chunk {number}: {message}"));
+                }
             }
         }
     }
+}
+
+/// Describes a record the evtx crate could not read: the record's offset
+/// in the file when the error gives it (else the chunk's), and the message
+/// with the cause.
+fn record_error(error: &evtx::err::EvtxError, chunk_offset: u64) -> (u64, String) {
+    use evtx::err::EvtxError;
+    match error {
+        EvtxError::FailedToReadRecordAt { offset, source, .. } => {
+            (chunk_offset + offset, format!("cannot read the record: {}", with_causes(source.as_ref())))
+        }
+        other => (chunk_offset, with_causes(other)),
+    }
+}
+
+/// Returns an error's message followed by the message of each cause.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    message
 }
 
 /// Reports a chunk whose header or record data does not match its CRC-32.
