@@ -226,7 +226,12 @@ impl Reader for GzipReader {
 
     fn finish(&mut self, sink: &mut dyn Sink) {
         match self.state {
-            State::Header | State::Body | State::Trailer => {
+            State::Header => {
+                let member = self.members.max(1);
+                let message = format!("truncated gzip data: the input ends inside the header of member {member}, before its content");
+                sink.warning(None, self.member_offset, message);
+            }
+            State::Body | State::Trailer => {
                 let message = format!(
                     "truncated gzip data: the input ends inside member {}; the content before the cut was read",
                     self.members.max(1)
@@ -362,9 +367,9 @@ mod tests {
     #[test]
     fn cut_before_any_content_is_one_warning() {
         let input = gzip(b"{\"a\":1}\n");
+        let message = "truncated gzip data: the input ends inside the header of member 1, before its content";
         for cut in [2, 6, 12] {
             let out = read(GzipReader::new(1), &input[..cut], 100);
-            let message = "truncated gzip data: the input ends inside member 1; the content before the cut was read";
             assert_eq!(out.warnings, vec![(None, None, 0, message.to_string())], "cut at {cut}");
             assert_eq!(out.unknown, Vec::<String>::new(), "cut at {cut}");
         }

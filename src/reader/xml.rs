@@ -500,7 +500,7 @@ impl Record {
             Ok(None) => quick_xml::escape::resolve_predefined_entity(&name)
                 .map(str::to_string)
                 .ok_or_else(|| format!("undefined entity &{name}; kept as written")),
-            Err(error) => Err(format!("invalid character reference &{name}; kept as written: {error}")),
+            Err(error) => Err(format!("&{name}; kept as written: {error}")),
         };
         let text = match resolved {
             Ok(text) => text,
