@@ -201,7 +201,7 @@ class Progress {
       ? `${(bytes / MIB).toFixed(1)} MiB`
       : `${(bytes / MIB).toFixed(1)} of ${(this.#total / MIB).toFixed(1)} MiB (${percent(bytes, this.#total)}%)`;
     const speed = seconds > 0 ? `, ${(bytes / MIB / seconds).toFixed(0)} MiB/s` : '';
-    const text = `progress: ${this.#file}: ${read}, ${records} records, ${matches} matches${speed}${final ? ', done' : ''}`;
+    const text = `progress: ${this.#file}: ${read}, ${count(records, 'record')}, ${count(matches, 'match', 'matches')}${speed}${final ? ', done' : ''}`;
     this.clear();
     if (this.#terminal && !final) {
       process.stderr.write(text);
@@ -210,6 +210,11 @@ class Progress {
       process.stderr.write(text + '\n');
     }
   }
+}
+
+/** Returns `number` with the noun in the singular or plural that it takes. */
+function count(number, singular, plural = `${singular}s`) {
+  return `${number} ${number === 1 ? singular : plural}`;
 }
 
 function percent(part, whole) {
@@ -288,8 +293,8 @@ async function main() {
     }
   }
   process.stderr.write(
-    `scanned ${totals.files} file(s): ${totals.records} records (${totals.skipped} skipped unparsed), ${totals.matches} matches, ` +
-      `${totals.warnings} warnings, ${totals.errors} errors\n`,
+    `scanned ${totals.files} file(s): ${count(totals.records, 'record')} (${totals.skipped} skipped unparsed), ` +
+      `${count(totals.matches, 'match', 'matches')}, ${count(totals.warnings, 'warning')}, ${count(totals.errors, 'error')}\n`,
   );
   if (totals.errors > 0) return 2;
   return totals.warnings > 0 ? 1 : 0;

@@ -64,7 +64,7 @@ test('scan exits 2 on unreadable files and still scans the others', () => {
   assert.equal(matches.length, 1);
   assert.match(stderr, /notes\.txt: unknown format: expected EVTX, JSON, NDJSON, XML or CSV \(plain, UTF-16, gzip or zip\), but the file starts with "just some notes\\n"/);
   assert.match(stderr, /missing\.evtx: ENOENT/);
-  assert.match(stderr, /scanned 1 file\(s\): 1 records \(0 skipped unparsed\), 1 matches, 0 warnings, 2 errors/);
+  assert.match(stderr, /scanned 1 file\(s\): 1 record \(0 skipped unparsed\), 1 match, 0 warnings, 2 errors/);
 });
 
 test('scan reports a bad rule and exits 2', () => {
@@ -97,7 +97,7 @@ test('scan reports a damaged record and keeps the good ones', () => {
   assert.deepEqual(matches.map((m) => m.record), [1, 4]);
   const offset = Buffer.byteLength(sample) + 1;
   assert.ok(stderr.includes(`events.ndjson: record 2 at byte ${offset}: invalid JSON`), stderr);
-  assert.match(stderr, /4 records \(1 skipped unparsed\), 2 matches, 1 warnings/);
+  assert.match(stderr, /4 records \(1 skipped unparsed\), 2 matches, 1 warning/);
 });
 
 test('scan --no-prefilter reports every damaged record', () => {
@@ -154,7 +154,7 @@ test('scan reports damaged records in containers and goes on', () => {
   assert.ok(stderr.includes(`warning: ${archive}: at byte 0: member bzip2.ndjson uses compression method 12 (bzip2), which is not supported; skipped`), stderr);
   assert.ok(stderr.includes(`warning: ${archive}: at byte 918: member encrypted.ndjson is encrypted, which is not supported; skipped`), stderr);
   assert.ok(stderr.includes(`warning: ${archive}:notes.txt: at byte 0: unknown format`), stderr);
-  assert.match(stderr, /scanned 1 file\(s\): 1 records \(0 skipped unparsed\), 1 matches, 3 warnings, 0 errors/);
+  assert.match(stderr, /scanned 1 file\(s\): 1 record \(0 skipped unparsed\), 1 match, 3 warnings, 0 errors/);
 });
 
 test('scan prints the warnings found at the end of a file', () => {
@@ -167,7 +167,7 @@ test('scan prints the warnings found at the end of a file', () => {
   assert.deepEqual(matches.map((m) => m.recordId), [445923]);
   const message = 'truncated EVTX file: the last chunk has 65436 of 65536 bytes; its complete records are read';
   assert.ok(stderr.includes(`warning: ${file}: at byte 4096: ${message}\n`), stderr);
-  assert.match(stderr, /scanned 1 file\(s\): 1 records \(0 skipped unparsed\), 1 matches, 1 warnings, 0 errors/);
+  assert.match(stderr, /scanned 1 file\(s\): 1 record \(0 skipped unparsed\), 1 match, 1 warning, 0 errors/);
 });
 
 test('scan --progress reports each file when it ends', () => {
@@ -176,7 +176,7 @@ test('scan --progress reports each file when it ends', () => {
   assert.equal(status, 0, stderr);
   const lines = stderr.split('\n').filter((line) => line.startsWith('progress: '));
   assert.equal(lines.length, 1, stderr);
-  assert.match(lines[0], new RegExp(`^progress: ${evtx}: 0\\.1 of 0\\.1 MiB \\(100%\\), 1 records, 1 matches, \\d+ MiB/s, done$`));
+  assert.match(lines[0], new RegExp(`^progress: ${evtx}: 0\\.1 of 0\\.1 MiB \\(100%\\), 1 record, 1 match, \\d+ MiB/s, done$`));
 });
 
 test('scan without a terminal reports no progress', () => {
