@@ -117,7 +117,7 @@ function addFiles({ files, unreadable }) {
     error: null,
   }));
   state.files.push(...entries);
-  pool.enqueue(entries.map(({ id, file, name }) => ({ id, file, name })));
+  pool.enqueue(entries.map(({ id, file, name }) => ({ id, file, name, prefilter: !$('parse-all').checked })));
   scheduleRender();
 }
 
@@ -205,7 +205,7 @@ function rescan() {
   startRun();
   document.body.dataset.scan = 'running';
   for (const entry of state.files) Object.assign(entry, { status: 'queued', summary: emptySummary(), elapsed: 0, error: null });
-  pool.enqueue(state.files.map(({ id, file, name }) => ({ id, file, name })));
+  pool.enqueue(state.files.map(({ id, file, name }) => ({ id, file, name, prefilter: !$('parse-all').checked })));
   dirty.results = dirty.warnings = true;
   scheduleRender();
 }

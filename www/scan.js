@@ -52,7 +52,11 @@ export class ScanPool {
     return reply;
   }
 
-  /** Queues files: entries of {id, file, name}, where `name` is what matches and warnings call the file. */
+  /**
+   * Queues files: entries of {id, file, name, prefilter}, where `name` is
+   * what matches and warnings call the file and `prefilter` false parses
+   * every record.
+   */
   enqueue(entries) {
     this.queue.push(...entries);
     this.#pump();
@@ -149,7 +153,7 @@ export class ScanPool {
       const entry = this.queue.shift();
       slot.fileId = entry.id;
       this.onEvent({ type: 'started', id: entry.id });
-      slot.worker.postMessage({ type: 'scan', id: entry.id, file: entry.file, name: entry.name });
+      slot.worker.postMessage({ type: 'scan', id: entry.id, file: entry.file, name: entry.name, prefilter: entry.prefilter });
     }
   }
 }

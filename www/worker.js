@@ -36,9 +36,9 @@ function readSlice(file, start) {
   return file.slice(start, start + SLICE_BYTES).arrayBuffer();
 }
 
-async function scan({ id, file, name }) {
+async function scan({ id, file, name, prefilter }) {
   // Matches carry the whole event, so the detail view can show any format.
-  const scanner = engine.scanner(name, true, true);
+  const scanner = engine.scanner(name, prefilter !== false, true);
   const started = performance.now();
   const report = (type, extra) =>
     postMessage({ type, id, summary: scanner.summary(), elapsed: performance.now() - started, ...extra });

@@ -209,6 +209,25 @@ test('damaged files warn, good hit stays', async () => {
   await page.close();
 });
 
+test('parse every record reports damage the prefilter skips', async () => {
+  const goodLine = JSON.stringify(JSON.parse(readFileSync(JSON_SAMPLE, 'utf8')));
+  // No word of the rules in the broken line, so by default it is skipped unparsed.
+  const ndjson = writeTemp('quiet-damage.ndjson', `${goodLine}\n{"EventID": 4624, broken\n`);
+  const { page, errors } = await openPage();
+  await dropFiles(page, [ndjson]);
+  assert.equal(await page.locator('#warnings tbody tr').count(), 0);
+
+  await page.locator('#clear-all').click();
+  await page.locator('#parse-all').check();
+  await dropFiles(page, [ndjson]);
+  const warnings = await page.locator('#warnings tbody tr').allInnerTexts();
+  const offset = (Buffer.byteLength(goodLine) + 1).toLocaleString('en-US');
+  assert.deepEqual(warnings.map((row) => row.split('\t').slice(0, 3)), [['quiet-damage.ndjson', '2', offset]]);
+  assert.equal((await hitRows(page)).length, 1);
+  assertNoErrors(errors);
+  await page.close();
+});
+
 test('highlight after non-ASCII text', async () => {
   const event = JSON.parse(readFileSync(JSON_SAMPLE, 'utf8'));
   event.Event.EventData.CallTrace = 'C:\\Benutzer\\Jürgen Übel 📁\\ntdll.dll+1284|C:\\Windows\\System32\\dbgcore.DLL+164cc';
