@@ -11,12 +11,8 @@ use std::sync::Arc;
 use sigma_edge::reader::{Detect, Reader, Sink};
 use sigma_edge::{Engine, Event, Match, Scanner, Summary, Warning};
 
-const EDR_FREEZE: &str = "387df17d-3b04-448f-8669-9e7fd5e5fd8c";
-const LSASS_DUMP: &str = "9f5c1d59-33be-4e60-bcab-85d2f566effd";
-const WERFAULTSECURE_LOAD: &str = "8a2f4b1c-3d5e-4f7a-9b2c-1e4f6d8a9c2b";
-const USER_FOLDER_LOAD: &str = "416bc4a2-7217-4519-8dc7-c3271817f1d5";
-const TOOL_CREATION: &str = "c598cc0c-9e70-4852-b9eb-8921af79f598";
-const WERFAULTSECURE_ARGS: &str = "1f0b4cac-9c81-41f4-95d0-8475ff46b3e2";
+mod rule_ids;
+use rule_ids::{EDR_FREEZE, LSASS_DUMP, TOOL_CREATION, USER_FOLDER_LOAD, WERFAULTSECURE_ARGS, WERFAULTSECURE_LOAD};
 
 /// The rule ids each regression event matches, in the order the fixtures
 /// hold them (the order of `tests/regression.rs`).
