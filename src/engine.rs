@@ -201,7 +201,7 @@ impl Engine {
         EngineBuilder::default().default_rules(true)
     }
 
-    /// An engine with the bundled EDR-Freeze rules only.
+    /// Creates an engine with the bundled EDR-Freeze rules only.
     pub fn with_default_rules() -> Engine {
         Engine::builder().build()
     }
@@ -269,12 +269,12 @@ impl Engine {
         }
     }
 
-    /// The loaded filters; each has been applied to the rules it names.
+    /// Returns the loaded filters, each already applied to the rules it names.
     pub fn filters(&self) -> &[Filter] {
         &self.filters
     }
 
-    /// The loaded rules.
+    /// Returns the loaded rules.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }

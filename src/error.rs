@@ -23,7 +23,7 @@ pub enum RuleErrorKind {
     Yaml(String),
     /// A required key is missing or empty.
     Missing(&'static str),
-    /// A key holds a value of the wrong shape.
+    /// A key has a value of the wrong shape.
     Invalid { key: String, message: String },
     /// A Sigma construct this engine does not evaluate.
     Unsupported { construct: String },

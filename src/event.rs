@@ -60,17 +60,17 @@ impl Event {
         self.fields.push(Field { name: name.into(), value: value.map(Into::into) });
     }
 
-    /// All fields in the order they were read.
+    /// Returns all fields in the order they were read.
     pub fn fields(&self) -> &[Field] {
         &self.fields
     }
 
-    /// The first value of a field, or `None` when it is absent or null.
+    /// Returns the first value of a field, or `None` when it is absent or null.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.fields.iter().find(|f| &*f.name == name).and_then(|f| f.value.as_deref())
     }
 
-    /// Whether the event has a field of that name, null or not.
+    /// Returns whether the event has a field of that name, null or not.
     pub fn has(&self, name: &str) -> bool {
         self.fields.iter().any(|f| &*f.name == name)
     }
@@ -94,7 +94,7 @@ impl Event {
         map
     }
 
-    /// The event's EventID as a number, when it has one.
+    /// Returns the event's EventID as a number, when it has one.
     pub fn event_id(&self) -> Option<u32> {
         self.get("EventID")?.trim().parse().ok()
     }

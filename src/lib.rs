@@ -1,5 +1,5 @@
 //! sigma-edge checks Windows event logs against Sigma rules, on the machine
-//! that holds them: natively, or compiled to WebAssembly in a browser tab, a
+//! where the logs are: natively, or compiled to WebAssembly in a browser tab, a
 //! JavaScript SIEM plugin or an edge worker.
 //!
 //! Its default rule set is the EDR-Freeze family: the Sysmon ProcessAccess

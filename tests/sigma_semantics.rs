@@ -251,7 +251,7 @@ fn regular_expressions() {
     assert!(field_matches("Field|re|m", "'^two$'", json!("one\ntwo")));
     assert!(!field_matches("Field|re", "'one.two'", json!("one\ntwo")));
     assert!(field_matches("Field|re|s", "'one.two'", json!("one\ntwo")));
-    // Unanchored unless startswith or endswith say otherwise.
+    // Unanchored unless startswith or endswith anchors it.
     assert!(field_matches("Field|re", "'b+'", json!("abbc")));
     assert!(!field_matches("Field|re|startswith", "'b+'", json!("abbc")));
     assert!(field_matches("Field|re|endswith", "'b+c'", json!("abbc")));

@@ -84,7 +84,7 @@ impl Sink for Count {
     }
 }
 
-/// How a target feeds its input, read from the input's first byte: bits
+/// The way a target feeds its input, read from the input's first byte: bits
 /// 0-6 times `scale` (at least 1) are the push size, and bit 7 turns on
 /// the prefilter of the bundled rules.
 pub struct Control {
@@ -98,7 +98,7 @@ impl Control {
     }
 }
 
-/// Feeds `input` to `reader` in pieces as `control` says, then finishes.
+/// Feeds `input` to `reader` in the pieces `control` sets, then finishes.
 pub fn read_all(reader: &mut dyn Reader, input: &[u8], control: &Control) -> Count {
     let prefilter = control.prefilter.then(|| Prefilter::new(&[LITERAL.to_string()]));
     let mut sink = Count { prefilter, ..Count::default() };

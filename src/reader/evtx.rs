@@ -5,9 +5,9 @@
 //! parsed as soon as its last byte arrives and dropped after. Memory stays
 //! at about one chunk whatever the file size.
 //!
-//! The file header's chunk count, when its CRC-32 holds, tells lost chunks
-//! from preallocated space: a file with fewer chunks than it declares was
-//! cut, and an all-zero chunk within the declared count lost its records.
+//! The file header's chunk count, when its CRC-32 matches, separates lost
+//! chunks from preallocated space. A file with fewer chunks than it declares
+//! was cut, and an all-zero chunk within the declared count lost its records.
 
 use std::sync::Arc;
 
@@ -63,9 +63,9 @@ impl EvtxReader {
         }
     }
 
-    /// Takes the file header from the front of `bytes` (buffering it when
-    /// it arrives in pieces); returns the bytes after it, or `None` while
-    /// the header is incomplete.
+    /// Takes the file header from the front of `bytes`, buffering it when it
+    /// arrives in pieces. Returns the bytes after it, or `None` while the
+    /// header is incomplete.
     fn read_header<'b>(&mut self, bytes: &'b [u8]) -> Option<&'b [u8]> {
         if self.header_block.is_some() {
             return Some(bytes);
@@ -193,7 +193,7 @@ fn check_chunk(chunk: &EvtxChunkData, number: u64, offset: u64, sink: &mut dyn S
     }
 }
 
-/// The chunk count at bytes 42..44 of a file header whose CRC-32 (of its
+/// Returns the chunk count at bytes 42..44 of a file header whose CRC-32 (of its
 /// first 120 bytes, stored at 124..128) matches.
 fn declared_chunks(header: &[u8]) -> Option<u64> {
     let stored = u32::from_le_bytes(header.get(124..128)?.try_into().ok()?);
@@ -203,7 +203,7 @@ fn declared_chunks(header: &[u8]) -> Option<u64> {
     Some(u64::from(u16::from_le_bytes([header[42], header[43]])))
 }
 
-/// The number of records a chunk header declares, or 0 when it is unreadable
+/// Returns the number of records a chunk header declares, or 0 when it is unreadable
 /// or implausible (a record takes at least 24 bytes).
 fn record_count(chunk: &[u8]) -> u64 {
     let Ok(header) = EvtxChunkHeader::from_bytes(chunk) else { return 0 };

@@ -709,7 +709,7 @@ mod tests {
         assert_eq!(out.positions(), vec![(2, 78)]);
         assert_eq!(out.skipped, 2);
         assert_eq!(out.warnings, vec![]);
-        // An event cut between two pushes is parsed: the prefilter sees only whole ones.
+        // An event cut between two pushes is parsed, because the prefilter searches only whole ones.
         let out = read_prefiltered(XmlReader::new(), input.as_bytes(), 40, &["werfaultsecure.exe"]);
         assert_eq!(out.records.len() as u64 + out.skipped, 3);
         assert!(out.values("Image").contains(&Some("C:\\WerFaultSecure.exe".into())));

@@ -235,7 +235,7 @@ impl Modifiers {
         for name in names {
             let modifier = Modifier::from_name(name).ok_or_else(|| ModifierError::Unknown(name.to_string()))?;
             // A transformation may be repeated (base64 of base64 is a value);
-            // any other modifier said twice is a mistake.
+            // any other modifier given twice is a mistake.
             if !modifier.is_transformation() && list.contains(&modifier) {
                 return Err(invalid(format!("modifier '{name}' is given twice")));
             }
